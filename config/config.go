@@ -1,0 +1,143 @@
+// Package config loads the gateway's mcp.json in the formats users already
+// have (Claude Desktop "mcpServers", the nested "mcp-gateway" → "servers"
+// form, VS Code "servers") into one validated [Config].
+//
+// Loading is strict: an unknown key, a value of the wrong type or a missing
+// field is an error that names the file, the line and column, the key path
+// and what was expected. Nothing is started by this package.
+package config
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Transport kinds of a backend server.
+const (
+	TransportStdio = "stdio" // a subprocess speaking newline-delimited JSON-RPC
+	TransportHTTP  = "http"  // streamable HTTP
+	TransportSSE   = "sse"   // legacy HTTP+SSE (2024-11-05)
+)
+
+// Defaults that Load fills in when the file leaves a setting out.
+const (
+	DefaultSeparator       = "__"
+	DefaultMaxMessageBytes = 32 << 20
+	DefaultTimeout         = 60 * time.Second
+)
+
+// Isolation modes of backend sessions.
+const (
+	IsolationDefault   = ""           // chosen per transport by the gateway
+	IsolationShared    = "shared"     // one back session serves every client
+	IsolationPerClient = "per-client" // one back session per front session
+)
+
+// Config is a loaded and validated configuration file.
+type Config struct {
+	// Path is the file the configuration was read from.
+	Path string
+	// Format names the layout that was recognised: "claude" (top-level
+	// mcpServers), "nested" (mcpServers → mcp-gateway → servers) or
+	// "vscode" (top-level servers).
+	Format string
+	// Gateway holds gateway-wide settings (the top-level "gateway" key).
+	Gateway Gateway
+	// Servers are the backends, sorted by Name. Disabled and blocked
+	// servers are included, with Disabled or Blocked set.
+	Servers []Server
+	// Wrapper is the "mcp-gateway" entry of the nested format (its command
+	// and args), nil for the other formats.
+	Wrapper *Wrapper
+	// Ignored lists, sorted, the names of the entries beside the wrapper
+	// under "mcpServers" in the nested format: they are other clients'
+	// servers, not backends of the gateway, and are not validated.
+	Ignored []string
+}
+
+// Wrapper is the entry that launched the gateway itself in the nested format.
+type Wrapper struct {
+	Name    string
+	Command string
+	Args    []string
+}
+
+// Gateway is the top-level "gateway" object.
+type Gateway struct {
+	// Separator joins a server's prefix and a tool or prompt name.
+	// Zero value: "__". Load sets it to DefaultSeparator when the file
+	// does not.
+	Separator string
+	// MaxMessageBytes bounds one JSON-RPC message in either direction.
+	// Zero value: 32 MiB. Accepts a number or a size string ("64MiB").
+	// Load sets it to DefaultMaxMessageBytes when the file does not.
+	MaxMessageBytes int64
+	// PageSize is how many items a list response holds before a cursor is
+	// returned. Zero value: every item in one page.
+	PageSize int
+	// Sections holds every other key of the "gateway" object (plugin and
+	// feature sections such as "auth" or "audit"), raw, to be decoded
+	// strictly by the package that owns it. Only names registered with
+	// [RegisterSection] are accepted.
+	Sections map[string]Section
+}
+
+// Section is a raw gateway sub-object with the place it came from, so that
+// its owner can report errors against the file.
+type Section struct {
+	Raw json.RawMessage
+	// Where is "file:line:col" of the section's value.
+	Where string
+}
+
+// Server is one backend MCP server.
+type Server struct {
+	// Name is the server's key in the file.
+	Name string
+	// Transport is one of TransportStdio, TransportHTTP, TransportSSE.
+	Transport string
+	// AutoDetect is true for a remote server whose type was not given: the
+	// gateway tries streamable HTTP and falls back to legacy SSE.
+	AutoDetect bool
+
+	// Command, Args, Env and Cwd describe a stdio server. Env holds only
+	// the variables the file sets (and those of EnvFile); the gateway adds
+	// its own environment when it starts the process.
+	Command string
+	Args    []string
+	Env     map[string]string
+	Cwd     string
+	// EnvFile is the resolved path of the server's "envFile", whose
+	// variables are already in Env; empty when the file sets none.
+	EnvFile string
+
+	// URL and Headers describe a remote server.
+	URL     string
+	Headers map[string]string
+
+	// Prefix is put before the server's tool and prompt names, joined by
+	// the gateway separator. Zero value when absent from the file: Name.
+	// An explicit "" exposes names unprefixed.
+	Prefix string
+	// Disabled servers are not started.
+	Disabled bool
+	// Blocked is the Python gateway's flag: "blocked" keeps the server
+	// from starting; "skipped", "passed" and "" start it.
+	Blocked string
+	// Timeout bounds one call to this server. Zero value: 60s. Load sets
+	// it to DefaultTimeout when the file does not.
+	Timeout time.Duration
+	// ToolsAllow and ToolsDeny are glob lists over the server's own tool
+	// names ("tools": {"allow": [...], "deny": [...]}). Empty allow means
+	// all; deny wins.
+	ToolsAllow []string
+	ToolsDeny  []string
+	// Isolation is one of the Isolation constants.
+	Isolation string
+
+	// Where is "file:line:col" of the server's entry, for later errors.
+	Where string
+}
+
+// Active reports whether the server should be started.
+func (s *Server) Active() bool { return !s.Disabled && s.Blocked != "blocked" }

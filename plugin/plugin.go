@@ -1,0 +1,147 @@
+// Package plugin is the contract for everything that inspects or changes a
+// call on its way through the gateway: authentication, rate limits,
+// authorization, guardrails, caching, auditing.
+//
+// A plugin is a [Handler]: it receives the call and the next handler, calls
+// next at most once, and may change the request before and the result
+// after. Plugins are chained in the one fixed order of [Order] (order.go);
+// configuration enables and configures them, it never reorders them.
+//
+// Quick start for a plugin author:
+//
+//	type Upper struct{}
+//
+//	var _ plugin.Handler = (*Upper)(nil)
+//
+//	func (u *Upper) Handle(ctx context.Context, c *plugin.Call, next plugin.Next) (*plugin.Result, error) {
+//		if c.Method != "tools/call" {
+//			return next(ctx, c)
+//		}
+//		res, err := next(ctx, c)
+//		// inspect or replace res.Raw here
+//		return res, err
+//	}
+//
+// and one line in order.go plus a Register call in the plugin's package.
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/mcpgw/mcp-gateway/jsonrpc"
+)
+
+// Handler handles one call. It must call next at most once; not calling it
+// answers the call without reaching the backend (a block or a cache hit).
+type Handler interface {
+	Handle(ctx context.Context, c *Call, next Next) (*Result, error)
+}
+
+// Next continues the chain.
+type Next func(ctx context.Context, c *Call) (*Result, error)
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ctx context.Context, c *Call, next Next) (*Result, error)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, c *Call, next Next) (*Result, error) {
+	return f(ctx, c, next)
+}
+
+// Session describes the client side of a call.
+type Session struct {
+	ID         string   // front session id (stable for the session's life)
+	Principal  string   // authenticated identity; "local" on stdio
+	Roles      []string // roles of the principal
+	ClientName string   // clientInfo.name from initialize
+}
+
+// Call is a lazy view of one client request. Raw fields alias the wire
+// bytes; nothing is decoded until a plugin asks for it.
+type Call struct {
+	// Method is the JSON-RPC method ("tools/call", "tools/list", ...).
+	Method string
+	// Params is the raw params object as the client sent it (nil if
+	// absent). A plugin that changes the request replaces Params with a
+	// new valid JSON object (use [Call.SetArguments] for arguments).
+	Params []byte
+	// Server is the backend the call is routed to, once known ("" for
+	// calls the gateway answers itself, such as list methods).
+	Server string
+	// Name is the exposed tool or prompt name, or the resource URI, the
+	// call is about ("" when none).
+	Name string
+	// Session is the calling client.
+	Session *Session
+
+	argsOnce sync.Once
+	args     map[string]any
+	argsErr  error
+}
+
+// RawArguments returns params.arguments as raw JSON (nil if absent).
+func (c *Call) RawArguments() []byte {
+	v, _ := jsonrpc.Get(c.Params, "arguments")
+	return v
+}
+
+// Arguments decodes params.arguments once and returns it. The map must not
+// be modified; use SetArguments to change the arguments.
+func (c *Call) Arguments() (map[string]any, error) {
+	c.argsOnce.Do(func() {
+		raw := c.RawArguments()
+		if raw == nil {
+			return
+		}
+		c.argsErr = json.Unmarshal(raw, &c.args)
+	})
+	return c.args, c.argsErr
+}
+
+// SetArguments replaces params.arguments with the raw JSON object args.
+func (c *Call) SetArguments(args []byte) error {
+	p, err := jsonrpc.SetField(c.Params, "arguments", args)
+	if err != nil {
+		return fmt.Errorf("set arguments: %w", err)
+	}
+	c.Params = p
+	c.argsOnce = sync.Once{}
+	c.args, c.argsErr = nil, nil
+	return nil
+}
+
+// Result is the answer to a call: a raw JSON-RPC result.
+type Result struct {
+	// Raw is the result object as it will be sent to the client.
+	Raw []byte
+	// Cached, Changed are set by plugins that served the result from a
+	// cache or changed it, for the ones outside them (audit, cache).
+	Cached  bool
+	Changed bool
+}
+
+// Error is a rejection that becomes a JSON-RPC error for the client. Its
+// Message is shown to the client as is: it must not leak internals.
+type Error struct {
+	Code    int
+	Message string
+	Data    json.RawMessage // optional
+	Plugin  string          // who rejected, for logs and audit
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Chain composes handlers around final, the first handler outermost.
+func Chain(handlers []Handler, final Next) Next {
+	next := final
+	for i := len(handlers) - 1; i >= 0; i-- {
+		h, n := handlers[i], next
+		next = func(ctx context.Context, c *Call) (*Result, error) {
+			return h.Handle(ctx, c, n)
+		}
+	}
+	return next
+}

@@ -1,0 +1,47 @@
+// Package transport moves whole JSON-RPC messages between the gateway and a
+// peer. It knows nothing of MCP semantics: a message is an opaque JSON object.
+//
+// Implementations: [Stream] (newline-delimited JSON over any reader/writer:
+// stdio fronts and stdio backends), and the HTTP client transports in the
+// streamable and sse subpackages.
+package transport
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Conn is one bidirectional stream of JSON-RPC messages.
+//
+// Read and Write may be called concurrently with each other; Write is safe
+// for concurrent use by many goroutines. Close unblocks a pending Read, which
+// then returns an error wrapping [ErrClosed] (or the error that broke the
+// connection).
+type Conn interface {
+	// Read returns the next complete message, without framing bytes. The
+	// returned slice is owned by the caller and is never reused by the Conn.
+	Read() ([]byte, error)
+	// Write sends one complete message. msg must be a single JSON object
+	// with no newline characters outside strings (JSON encoders never emit
+	// them). The Conn does not retain msg after Write returns.
+	Write(msg []byte) error
+	// Close releases the connection. It is safe to call more than once.
+	Close() error
+}
+
+// ErrClosed is returned (wrapped) by Read and Write after Close.
+var ErrClosed = errors.New("connection closed")
+
+// ErrSessionExpired is returned (wrapped) by HTTP client transports when the
+// server answers 404 for a request carrying a session id: the session is
+// gone and the caller must run the initialize handshake again on a new Conn.
+var ErrSessionExpired = errors.New("session expired")
+
+// TooLargeError reports a message larger than the configured limit.
+type TooLargeError struct {
+	Limit int // the limit in bytes
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("message larger than the %d-byte limit (raise gateway.maxMessageBytes to allow it)", e.Limit)
+}
