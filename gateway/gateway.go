@@ -1,0 +1,606 @@
+// Package gateway is the proxy core: it keeps one supervised back session
+// per backend, merges their lists into a catalog, and serves front sessions
+// (clients), routing each call through the plugin chain to its backend and
+// everything a backend sends on its own back to the client that owns it.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpgw/mcp-gateway/catalog"
+	"github.com/mcpgw/mcp-gateway/config"
+	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/transport"
+	"github.com/mcpgw/mcp-gateway/upstream"
+)
+
+// Options configures a Gateway.
+type Options struct {
+	Config  *config.Config
+	Plugins []plugin.Handler // in chain order (see plugin.Build)
+	Log     *slog.Logger
+	Version string
+	// StartTimeout bounds how long a client's initialize waits for
+	// backends that are still starting. Zero value: 30s.
+	StartTimeout time.Duration
+	// DialRemote builds the dialer of a remote (http, sse) server. Nil:
+	// remote servers are refused with an error naming them.
+	DialRemote func(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstream.Dialer, error)
+	// InitParams, if not nil, are the initialize params sent to backends
+	// before any client has connected; nil: backends wait for the first
+	// client's initialize and are shown its capabilities.
+	InitParams []byte
+}
+
+// Gateway is the running proxy core.
+type Gateway struct {
+	opts     Options
+	log      *slog.Logger
+	sep      string
+	pageSize int
+	maxMsg   int
+
+	backends []*backend // active backends, in config order
+	byName   map[string]*backend
+	servers  []config.Server // every configured server, for get_metadata
+
+	snap      atomic.Pointer[catalog.Snapshot]
+	rebuildMu sync.Mutex
+	problems  map[string]bool // catalog problems already logged
+
+	initOnce   sync.Once
+	initReady  chan struct{}
+	initParams []byte
+
+	frontsMu sync.Mutex
+	fronts   map[*Front]struct{}
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds a gateway from a loaded config; Start starts its backends.
+func New(o Options) (*Gateway, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	cfg := o.Config
+	g := &Gateway{
+		opts:      o,
+		log:       o.Log,
+		sep:       cfg.Gateway.Separator,
+		pageSize:  cfg.Gateway.PageSize,
+		maxMsg:    int(cfg.Gateway.MaxMessageBytes),
+		byName:    map[string]*backend{},
+		servers:   cfg.Servers,
+		problems:  map[string]bool{},
+		initReady: make(chan struct{}),
+		fronts:    map[*Front]struct{}{},
+	}
+	if g.sep == "" {
+		g.sep = "__"
+	}
+	if g.maxMsg <= 0 {
+		g.maxMsg = transport.DefaultMaxMessageBytes
+	}
+	for _, sc := range cfg.Servers {
+		if !sc.Active() {
+			why := "disabled"
+			if sc.Blocked == "blocked" {
+				why = "blocked"
+			}
+			g.log.Info("server not started", "server", sc.Name, "reason", why)
+			continue
+		}
+		b, err := g.newBackend(sc)
+		if err != nil {
+			return nil, err
+		}
+		g.backends = append(g.backends, b)
+		g.byName[sc.Name] = b
+	}
+	if o.InitParams != nil {
+		g.setInitParams(o.InitParams)
+	}
+	g.rebuild()
+	return g, nil
+}
+
+func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
+	log := g.log.With("component", "upstream", "server", sc.Name)
+	b := &backend{g: g, cfg: sc, log: log}
+	if b.cfg.Timeout <= 0 {
+		b.cfg.Timeout = 60 * time.Second
+	}
+	var d upstream.Dialer
+	switch sc.Transport {
+	case config.TransportStdio:
+		d = &upstream.ProcessDialer{Log: log, Spec: upstream.ProcessSpec{
+			Command: sc.Command, Args: sc.Args, Env: sc.Env, Dir: sc.Cwd, MaxMessageBytes: g.maxMsg,
+		}}
+	case config.TransportHTTP, config.TransportSSE:
+		if g.opts.DialRemote == nil {
+			return nil, fmt.Errorf("%s: server %s: remote servers are not supported by this build", sc.Where, sc.Name)
+		}
+		var err error
+		if d, err = g.opts.DialRemote(sc, g.maxMsg, log); err != nil {
+			return nil, fmt.Errorf("%s: server %s: %w", sc.Where, sc.Name, err)
+		}
+	default:
+		return nil, fmt.Errorf("server %s: unknown transport %q", sc.Name, sc.Transport)
+	}
+	b.sv = upstream.NewSupervisor(upstream.SupervisorOptions{
+		Name:       sc.Name,
+		Dialer:     d,
+		Handler:    b,
+		InitParams: g.waitInitParams,
+		OnReady:    b.onReady,
+		Log:        log,
+	})
+	return b, nil
+}
+
+// Start starts every backend concurrently. It returns at once; backends
+// that fail keep being retried in the background.
+func (g *Gateway) Start(ctx context.Context) {
+	ctx, g.cancel = context.WithCancel(ctx)
+	for _, b := range g.backends {
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			b.sv.Run(ctx)
+		}()
+	}
+}
+
+// Close stops every backend (killing stdio process groups) and waits.
+func (g *Gateway) Close() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	g.wg.Wait()
+}
+
+// WaitSettled waits until every backend has finished its first start
+// attempt (successfully or not), or ctx ends.
+func (g *Gateway) WaitSettled(ctx context.Context) {
+	for _, b := range g.backends {
+		select {
+		case <-b.sv.Settled():
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (g *Gateway) setInitParams(p []byte) {
+	g.initOnce.Do(func() {
+		g.initParams = p
+		close(g.initReady)
+	})
+}
+
+func (g *Gateway) waitInitParams(ctx context.Context) ([]byte, error) {
+	select {
+	case <-g.initReady:
+		return g.initParams, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Snapshot returns the current catalog.
+func (g *Gateway) Snapshot() *catalog.Snapshot { return g.snap.Load() }
+
+// rebuild merges the backends' current lists into a new snapshot.
+func (g *Gateway) rebuild() {
+	g.rebuildMu.Lock()
+	defer g.rebuildMu.Unlock()
+	lists := make([]catalog.ServerLists, 0, len(g.backends))
+	for _, b := range g.backends {
+		b.mu.Lock()
+		lists = append(lists, catalog.ServerLists{
+			Server: b.cfg.Name, Prefix: b.cfg.Prefix, Items: b.lists,
+			ToolsAllow: b.cfg.ToolsAllow, ToolsDeny: b.cfg.ToolsDeny,
+		})
+		b.mu.Unlock()
+	}
+	s := catalog.Build(g.sep, lists, map[catalog.Kind][]catalog.Item{catalog.Tools: {metadataTool}})
+	for _, p := range s.Problems {
+		if !g.problems[p] {
+			g.problems[p] = true
+			g.log.Error("catalog: " + p)
+		}
+	}
+	g.snap.Store(s)
+}
+
+func (g *Gateway) addFront(f *Front) {
+	g.frontsMu.Lock()
+	g.fronts[f] = struct{}{}
+	g.frontsMu.Unlock()
+}
+
+func (g *Gateway) removeFront(f *Front) {
+	g.frontsMu.Lock()
+	delete(g.fronts, f)
+	g.frontsMu.Unlock()
+}
+
+// eachFront calls fn for every initialized front session.
+func (g *Gateway) eachFront(fn func(*Front)) {
+	g.frontsMu.Lock()
+	fs := make([]*Front, 0, len(g.fronts))
+	for f := range g.fronts {
+		fs = append(fs, f)
+	}
+	g.frontsMu.Unlock()
+	for _, f := range fs {
+		if f.initialized.Load() {
+			fn(f)
+		}
+	}
+}
+
+// backend is one configured, active server and its supervised session.
+type backend struct {
+	g   *Gateway
+	cfg config.Server
+	log *slog.Logger
+	sv  *upstream.Supervisor
+
+	mu         sync.Mutex
+	lists      [4][][]byte // raw items per catalog.Kind
+	caps       []byte      // raw capabilities from initialize
+	serverInfo []byte
+	instr      []byte
+	logLevel   []byte // last logging/setLevel params, re-applied on restart
+}
+
+var _ upstream.Handler = (*backend)(nil)
+
+// capabilityFor maps list kinds to the capability that offers them.
+var capabilityFor = [...]string{"tools", "prompts", "resources", "resources"}
+
+// onReady fetches every list the backend offers; the catalog is rebuilt
+// and clients are told of changes.
+func (b *backend) onReady(ctx context.Context, s *upstream.Session) error {
+	var fetched [4][][]byte
+	for k := catalog.Kind(0); k < 4; k++ {
+		if has, _ := jsonrpc.Get(s.Init.Capabilities, capabilityFor[k]); has == nil {
+			continue
+		}
+		items, err := fetchAll(ctx, s, k)
+		if err != nil {
+			if k == catalog.Templates && isMethodNotFound(err) {
+				continue // resources without templates
+			}
+			return fmt.Errorf("fetch %s: %w", k.ListMethod(), err)
+		}
+		fetched[k] = items
+	}
+	b.mu.Lock()
+	old := b.lists
+	b.lists = fetched
+	b.caps, b.serverInfo, b.instr = s.Init.Capabilities, s.Init.ServerInfo, s.Init.Instructions
+	level := b.logLevel
+	b.mu.Unlock()
+	if level != nil {
+		if _, err := s.Call(ctx, "logging/setLevel", level, upstream.CallOptions{}); err != nil {
+			b.log.Warn("could not re-apply the client's log level", "err", err)
+		}
+	}
+	b.g.rebuild()
+	for k := catalog.Kind(0); k < 3; k++ {
+		if !sameItems(old[k], fetched[k]) || (k == catalog.Resources && !sameItems(old[catalog.Templates], fetched[catalog.Templates])) {
+			b.g.broadcastListChanged(k)
+		}
+	}
+	b.log.Info("catalog fetched", "tools", len(fetched[catalog.Tools]), "prompts", len(fetched[catalog.Prompts]),
+		"resources", len(fetched[catalog.Resources]), "templates", len(fetched[catalog.Templates]))
+	return nil
+}
+
+func isMethodNotFound(err error) bool {
+	var re *upstream.RPCError
+	return asRPCError(err, &re) && jsonrpc.ErrorCode(re.Raw) == jsonrpc.CodeMethodNotFound
+}
+
+func sameItems(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxListPages bounds how many pages the gateway follows per list.
+const maxListPages = 1000
+
+func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byte, error) {
+	var items [][]byte
+	var cursor []byte
+	for page := 0; ; page++ {
+		if page == maxListPages {
+			return nil, fmt.Errorf("more than %d pages; the server keeps returning a nextCursor", maxListPages)
+		}
+		var params []byte
+		if cursor != nil {
+			params = append(append([]byte(`{"cursor":`), cursor...), '}')
+		}
+		res, err := s.Call(ctx, k.ListMethod(), params, upstream.CallOptions{})
+		if err != nil {
+			return nil, err
+		}
+		v, err := jsonrpc.Lookup(res, k.ResultKey(), "nextCursor")
+		if err != nil {
+			return nil, fmt.Errorf("malformed result: %w", err)
+		}
+		if v[0] != nil {
+			els, err := jsonrpc.Elements(v[0])
+			if err != nil {
+				return nil, fmt.Errorf("malformed %q: %w", k.ResultKey(), err)
+			}
+			items = append(items, els...)
+		}
+		if v[1] == nil || string(v[1]) == "null" || string(v[1]) == `""` {
+			return items, nil
+		}
+		cursor = v[1]
+	}
+}
+
+// refetch re-reads one kind of list after the backend said it changed.
+func (b *backend) refetch(k catalog.Kind) {
+	s, err := b.sv.Session()
+	if err != nil {
+		return // the next onReady fetches everything
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
+	defer cancel()
+	kinds := []catalog.Kind{k}
+	if k == catalog.Resources {
+		kinds = append(kinds, catalog.Templates)
+	}
+	changed := false
+	for _, kk := range kinds {
+		items, err := fetchAll(ctx, s, kk)
+		if err != nil {
+			if kk == catalog.Templates && isMethodNotFound(err) {
+				continue
+			}
+			b.log.Error("could not re-fetch a changed list; keeping the old one", "list", kk.ListMethod(), "err", err)
+			continue
+		}
+		b.mu.Lock()
+		if !sameItems(b.lists[kk], items) {
+			b.lists[kk] = items
+			changed = true
+		}
+		b.mu.Unlock()
+	}
+	if changed {
+		b.g.rebuild()
+	}
+	// Clients are told even when the exposed list did not change in a
+	// visible way: descriptions may have been compared equal byte-wise
+	// only after filtering, and a spurious notice costs one list call.
+	b.g.broadcastListChanged(k)
+}
+
+func (g *Gateway) broadcastListChanged(k catalog.Kind) {
+	method := [...]string{"notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed", "notifications/resources/list_changed"}[k]
+	msg := jsonrpc.AppendNotification(nil, method, nil)
+	g.eachFront(func(f *Front) { f.send(msg) })
+}
+
+// Notification routes what a backend sends on its own.
+func (b *backend) Notification(s *upstream.Session, m jsonrpc.Message) {
+	switch m.Method {
+	case "notifications/tools/list_changed":
+		go b.refetch(catalog.Tools)
+	case "notifications/prompts/list_changed":
+		go b.refetch(catalog.Prompts)
+	case "notifications/resources/list_changed":
+		go b.refetch(catalog.Resources)
+	case "notifications/resources/updated":
+		uri, _ := jsonrpc.Get(m.Params, "uri")
+		u, _ := jsonrpc.String(uri)
+		b.g.eachFront(func(f *Front) {
+			if f.subscribed(b.cfg.Name, u) {
+				f.send(m.Raw)
+			}
+		})
+	case "notifications/cancelled":
+		id, _ := jsonrpc.Get(m.Params, "requestId")
+		b.g.eachFront(func(f *Front) { f.backendCancelled(s, id, m.Params) })
+	case "notifications/tasks/status":
+		tid, _ := jsonrpc.Get(m.Params, "taskId")
+		t, _ := jsonrpc.String(tid)
+		b.g.eachFront(func(f *Front) {
+			if f.taskOwner(t) == b.cfg.Name {
+				f.send(m.Raw)
+			}
+		})
+	case "notifications/progress":
+		b.log.Debug("dropped progress for a call that already ended")
+	default:
+		// notifications/message and anything newer: to the clients of
+		// this back session.
+		b.g.eachFront(func(f *Front) { f.send(m.Raw) })
+	}
+}
+
+// Request routes a server→client request to the client that owns the back
+// session. A request that arrives while the client is still completing its
+// handshake (servers ask for roots right after their own initialize) is
+// held until the client is ready, for at most readyWait.
+func (b *backend) Request(s *upstream.Session, m jsonrpc.Message) {
+	b.g.frontsMu.Lock()
+	var owner *Front
+	n := len(b.g.fronts)
+	for f := range b.g.fronts {
+		owner = f
+	}
+	b.g.frontsMu.Unlock()
+	if n != 1 {
+		reason := "no client is connected to answer it"
+		if n > 1 {
+			reason = "several clients share this back session; set \"isolation\": \"per-client\" on the server so its requests reach the right client"
+		}
+		_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the gateway cannot forward "+m.Method+": "+reason, nil))
+		return
+	}
+	select {
+	case <-owner.ready:
+		owner.forwardRequest(s, m)
+	default:
+		go func() {
+			select {
+			case <-owner.ready:
+				owner.forwardRequest(s, m)
+			case <-time.After(readyWait):
+				_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the gateway cannot forward "+m.Method+": the client did not finish initializing", nil))
+			}
+		}()
+	}
+}
+
+// readyWait bounds how long a backend's request waits for the client's
+// handshake to finish.
+const readyWait = 30 * time.Second
+
+// metadataTool is the gateway's own get_metadata tool (kept from the
+// Python gateway so prompts written for it keep working).
+var metadataTool = catalog.Item{
+	Name:    "get_metadata",
+	Exposed: "get_metadata",
+	Raw: []byte(`{"name":"get_metadata","description":"Provides metadata about all available proxied MCPs, including their original capabilities: per server its status, capabilities and original tools, resources and prompts.",` +
+		`"inputSchema":{"type":"object","properties":{"server":{"type":"string","description":"Only this server (optional)."}}}}`),
+}
+
+// metadata builds the get_metadata result.
+func (g *Gateway) metadata(only string) ([]byte, error) {
+	type serverMeta struct {
+		Status            string            `json:"status"`
+		Capabilities      json.RawMessage   `json:"capabilities"`
+		OriginalTools     []json.RawMessage `json:"original_tools"`
+		OriginalResources []json.RawMessage `json:"original_resources"`
+		OriginalPrompts   []json.RawMessage `json:"original_prompts"`
+		Error             string            `json:"error,omitempty"`
+	}
+	out := map[string]any{}
+	for _, sc := range g.servers {
+		if only != "" && sc.Name != only {
+			continue
+		}
+		m := serverMeta{Status: "inactive", Capabilities: json.RawMessage("null"),
+			OriginalTools: []json.RawMessage{}, OriginalResources: []json.RawMessage{}, OriginalPrompts: []json.RawMessage{}}
+		b := g.byName[sc.Name]
+		switch {
+		case b == nil && sc.Blocked == "blocked":
+			m.Error = "server is blocked in the config"
+		case b == nil:
+			m.Error = "server is disabled in the config"
+		default:
+			st, err, _ := b.sv.Status()
+			b.mu.Lock()
+			if b.caps != nil {
+				m.Capabilities = b.caps
+			}
+			for _, t := range b.lists[catalog.Tools] {
+				m.OriginalTools = append(m.OriginalTools, t)
+			}
+			for _, r := range b.lists[catalog.Resources] {
+				m.OriginalResources = append(m.OriginalResources, r)
+			}
+			for _, p := range b.lists[catalog.Prompts] {
+				m.OriginalPrompts = append(m.OriginalPrompts, p)
+			}
+			b.mu.Unlock()
+			switch st {
+			case upstream.StateReady:
+				m.Status = "active"
+			case upstream.StateDown:
+				m.Status = "error"
+				if err != nil {
+					m.Error = err.Error()
+				}
+			default:
+				m.Error = "server session not active yet: " + string(st)
+			}
+		}
+		out[sc.Name] = m
+	}
+	if len(g.servers) == 0 {
+		out = map[string]any{"status": "standalone_mode", "message": "No proxied MCPs configured"}
+	} else if only != "" && len(out) == 0 {
+		return nil, &callError{code: jsonrpc.CodeInvalidParams, msg: fmt.Sprintf("get_metadata: no server named %q in the config", only)}
+	}
+	js, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	res := []byte(`{"content":[{"type":"text","text":`)
+	res = jsonrpc.AppendString(res, string(js))
+	res = append(res, `}],"structuredContent":`...)
+	res = append(res, js...)
+	return append(res, '}'), nil
+}
+
+// ServerStatus is one configured server as the gateway sees it now.
+type ServerStatus struct {
+	Name      string
+	Transport string
+	State     string // ready, starting, down, stopped, disabled, blocked
+	Error     string // why it is down ("" otherwise)
+	Restarts  int64
+	Protocol  string // negotiated protocol version
+	Tools     int    // tools the backend lists (before allow/deny)
+	Prompts   int
+	Resources int
+}
+
+// Servers returns the status of every configured server, in config order.
+func (g *Gateway) Servers() []ServerStatus {
+	out := make([]ServerStatus, 0, len(g.servers))
+	for _, sc := range g.servers {
+		st := ServerStatus{Name: sc.Name, Transport: sc.Transport}
+		b := g.byName[sc.Name]
+		switch {
+		case b == nil && sc.Blocked == "blocked":
+			st.State = "blocked"
+		case b == nil:
+			st.State = "disabled"
+		default:
+			state, err, restarts := b.sv.Status()
+			st.State, st.Restarts = string(state), restarts
+			if err != nil {
+				st.Error = err.Error()
+			}
+			if s, err := b.sv.Session(); err == nil {
+				st.Protocol = s.Init.ProtocolVersion
+			}
+			b.mu.Lock()
+			st.Tools, st.Prompts, st.Resources = len(b.lists[catalog.Tools]), len(b.lists[catalog.Prompts]), len(b.lists[catalog.Resources])
+			b.mu.Unlock()
+		}
+		out = append(out, st)
+	}
+	return out
+}
