@@ -233,6 +233,13 @@ func (s *Session) routeProgress(m jsonrpc.Message) bool {
 // A backend error answer is returned as *RPCError. When ctx ends first, the
 // backend is sent notifications/cancelled and ctx's error is returned.
 func (s *Session) Call(ctx context.Context, method string, params []byte, opts CallOptions) ([]byte, error) {
+	return s.call(ctx, 0, method, params, opts)
+}
+
+// call is Call with an optional timeout, implemented with a plain timer
+// rather than a derived context: a context per call costs a timer, an
+// allocation and a registration with the parent context on the hot path.
+func (s *Session) call(ctx context.Context, timeout time.Duration, method string, params []byte, opts CallOptions) ([]byte, error) {
 	id := s.nextID.Add(1) - 1
 	var idBuf [20]byte
 	rawID := strconv.AppendInt(idBuf[:0], id, 10)
@@ -256,21 +263,30 @@ func (s *Session) Call(ctx context.Context, method string, params []byte, opts C
 		s.forget(id)
 		return nil, fmt.Errorf("server %s: send %s: %w", s.server, method, err)
 	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	var err error
 	select {
 	case <-c.done:
 		return c.result, c.err
 	case <-ctx.Done():
-		if s.forget(id) {
-			// Asynchronously: a backend that stopped reading must not
-			// keep the cancelled caller waiting.
-			go s.Notify("notifications/cancelled", cancelParams(rawID, ctx))
-		} else {
-			// The answer raced the cancellation and won.
-			<-c.done
-			return c.result, c.err
-		}
-		return nil, ctx.Err()
+		err = ctx.Err()
+	case <-expired:
+		err = &timeoutError{s.server, method, timeout}
 	}
+	if !s.forget(id) {
+		// The answer raced the cancellation and won.
+		<-c.done
+		return c.result, c.err
+	}
+	// Asynchronously: a backend that stopped reading must not keep the
+	// cancelled caller waiting.
+	go s.Notify("notifications/cancelled", cancelParams(rawID, err))
+	return nil, err
 }
 
 // forget removes a pending call; it reports whether it was still pending.
@@ -284,9 +300,9 @@ func (s *Session) forget(id int64) bool {
 	return true
 }
 
-func cancelParams(rawID []byte, ctx context.Context) []byte {
+func cancelParams(rawID []byte, why error) []byte {
 	reason := "cancelled by the client"
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(why, context.DeadlineExceeded) {
 		reason = "timed out at the gateway"
 	}
 	b := append([]byte(`{"requestId":`), rawID...)
@@ -400,16 +416,8 @@ func (e *timeoutError) Error() string {
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // CallTimeout is Call with a deadline; running out of time returns an
-// error that names the server, the method and the timeout.
+// error that names the server, the method and the timeout, and wraps
+// context.DeadlineExceeded.
 func (s *Session) CallTimeout(ctx context.Context, timeout time.Duration, method string, params []byte, opts CallOptions) ([]byte, error) {
-	if timeout <= 0 {
-		return s.Call(ctx, method, params, opts)
-	}
-	cctx, cancel := context.WithTimeoutCause(ctx, timeout, &timeoutError{s.server, method, timeout})
-	defer cancel()
-	res, err := s.Call(cctx, method, params, opts)
-	if err != nil && ctx.Err() == nil && cctx.Err() != nil {
-		return nil, context.Cause(cctx)
-	}
-	return res, err
+	return s.call(ctx, timeout, method, params, opts)
 }

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -50,6 +51,7 @@ type options struct {
 	dataDir    string
 	version    bool
 	scan       bool
+	cpuProfile string
 }
 
 type listFlag struct{ list *[]string }
@@ -78,6 +80,7 @@ Flags:
   --data-dir DIR         where state is kept (default $XDG_DATA_HOME/mcp-gateway,
                          else ~/.local/share/mcp-gateway)
   --version              print the version and exit
+  --cpuprofile FILE      write a Go CPU profile of the run to FILE (for performance reports)
   --enable-guardrails [NAME], --enable-tracing [NAME]
                          deprecated spellings of -p (bare: basic, xetrack)
 
@@ -130,6 +133,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.dataDir, "data-dir", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.scan, "scan", false, "")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -272,6 +276,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	log, cfg := st.log, st.cfg
+	if st.o.cpuProfile != "" {
+		f, err := os.Create(st.o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcp-gateway: --cpuprofile: %v\n", err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "mcp-gateway: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	g, err := gateway.New(gateway.Options{Config: cfg, Plugins: st.plugins, Log: log, Version: buildVersion()})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
