@@ -257,3 +257,15 @@ func mustJSON(t *testing.T, raw []byte, v any) {
 }
 
 func fmtArgs(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// waitFor polls cond until it holds, failing the test after 20s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 20s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

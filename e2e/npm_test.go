@@ -214,3 +214,47 @@ func TestCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFailingBackendDoesNotStopOthers: a server that cannot start is
+// reported (in the log and by get_metadata) and retried, and the others
+// serve normally.
+func TestFailingBackendDoesNotStopOthers(t *testing.T) {
+	gw := testenv.BuildBinary(t, "./cmd/mcp-gateway")
+	evCmd, evArgs := testenv.NPMServer(t, "server-everything")
+	cfg := writeConfig(t, map[string]any{"mcpServers": map[string]any{
+		"everything": map[string]any{"command": evCmd, "args": evArgs},
+		"broken":     map[string]any{"command": "/nonexistent/mcp-server"},
+		"quits":      map[string]any{"command": "sh", "args": []string{"-c", "echo 'fatal: missing API key' >&2; exit 3"}},
+	}})
+	cs, logs := connect(t, bins{gateway: gw}, cfg, nil)
+	if got := callText(t, cs, "everything__echo", map[string]any{"message": "still here"}); !strings.Contains(got, "still here") {
+		t.Errorf("echo = %q", got)
+	}
+	meta := callText(t, cs, "get_metadata", nil)
+	var m map[string]struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	mustJSON(t, []byte(meta), &m)
+	if m["broken"].Status == "active" || !strings.Contains(m["broken"].Error, "/nonexistent/mcp-server") {
+		t.Errorf("broken server metadata = %+v", m["broken"])
+	}
+	if m["quits"].Status == "active" || !strings.Contains(m["quits"].Error, "exit status 3") {
+		t.Errorf("quitting server metadata = %+v", m["quits"])
+	}
+	// Its stderr is in the log under its name, and it is being restarted.
+	waitFor(t, func() bool {
+		l := logs.String()
+		return strings.Contains(l, `msg="fatal: missing API key" component=upstream server=quits stream=stderr`) &&
+			strings.Count(l, "server=quits") >= 4
+	})
+	out, err := exec.Command(gw, "servers", "--mcp-json-path", cfg).Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("servers with a broken server exited %v, want 1", err)
+	}
+	for _, want := range []string{"everything", "ready", "broken", "down", "no such file"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("servers output lacks %q:\n%s", want, out)
+		}
+	}
+}
