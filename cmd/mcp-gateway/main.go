@@ -30,6 +30,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
+	_ "github.com/mcpgw/mcp-gateway/plugins/all" // every built plugin
 	"github.com/mcpgw/mcp-gateway/transport"
 )
 

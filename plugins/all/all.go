@@ -1,0 +1,5 @@
+// Package all links every built plugin into the binary. Each plugin lives
+// in its own directory under plugins/ and registers itself with
+// plugin.Register in an init function; adding a plugin is one new
+// directory, one entry in plugin/order.go and one import line here.
+package all
