@@ -29,7 +29,8 @@ type SupervisorOptions struct {
 	// InitParams returns the raw initialize params; it may block until
 	// they are known (the stdio front waits for its client's initialize).
 	InitParams func(ctx context.Context) ([]byte, error)
-	// InitTimeout bounds the handshake. Zero value: 30s.
+	// InitTimeout bounds the handshake (including a server's own start-up,
+	// such as npx fetching a package). Zero value: 60s.
 	InitTimeout time.Duration
 	// OnReady is called after each successful handshake, before the
 	// session is offered to callers of Session; it may make calls on it
@@ -61,7 +62,7 @@ type Supervisor struct {
 // NewSupervisor returns a supervisor; call Run to start it.
 func NewSupervisor(o SupervisorOptions) *Supervisor {
 	if o.InitTimeout <= 0 {
-		o.InitTimeout = 30 * time.Second
+		o.InitTimeout = 60 * time.Second
 	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = 250 * time.Millisecond
