@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/transport"
 )
 
 // State of a supervised backend.
@@ -171,12 +173,20 @@ func (sv *Supervisor) start(ctx context.Context) (*Session, error) {
 	ictx, cancel := context.WithTimeout(ctx, sv.o.InitTimeout)
 	defer cancel()
 	if err := s.Initialize(ictx, params); err != nil {
+		// A server that dies at start-up makes the handshake fail with a
+		// broken pipe or a lost connection; what the user needs is how it
+		// ended (its exit status), which the session learns a moment later.
+		select {
+		case <-s.Done():
+		case <-time.After(time.Second):
+		}
 		s.Close()
+		var lost *ConnectionLostError
+		if errors.As(s.Err(), &lost) && !errors.Is(lost.Cause, transport.ErrClosed) {
+			return nil, fmt.Errorf("it ended during start-up (%v); its stderr is in the log under server=%s", lost.Cause, sv.o.Name)
+		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("no answer to initialize within %s (is it an MCP server speaking stdio?)", sv.o.InitTimeout)
-		}
-		if errors.Is(err, ErrSessionClosed) && s.Err() != nil {
-			return nil, s.Err()
 		}
 		return nil, err
 	}
