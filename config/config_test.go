@@ -326,6 +326,15 @@ func TestRegisterSection(t *testing.T) {
 		}()
 	}
 	src := []byte(`{"gateway": {"concurrent-0": {}}, "servers": {"a": {"command": "x"}}}`)
+	t.Cleanup(func() {
+		// Leave the registry as other tests (goldens listing valid keys)
+		// expect it, also when tests run more than once (-count).
+		sections.Lock()
+		defer sections.Unlock()
+		for i := range 8 {
+			delete(sections.names, "concurrent-"+string(rune('0'+i)))
+		}
+	})
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(2)
