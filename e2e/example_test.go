@@ -27,7 +27,12 @@ func TestExampleConfig(t *testing.T) {
 	gw := testenv.BuildBinary(t, "./cmd/mcp-gateway")
 	changed := make(chan struct{}, 4)
 	opts := &mcp.ClientOptions{ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { changed <- struct{}{} }}
-	cs, _ := connect(t, bins{gateway: gw}, filepath.Join(root, "examples", "mcp.json"), opts)
+	// The SDK's defaults: it asks server/discover (2026-07-28) first and
+	// must fall back to initialize.
+	cs, _ := connectWith(t, bins{gateway: gw}, filepath.Join(root, "examples", "mcp.json"), opts, nil)
+	if v := cs.InitializeResult().ProtocolVersion; v != "2025-11-25" {
+		t.Errorf("negotiated %q, want 2025-11-25", v)
+	}
 	ctx := context.Background()
 
 	tools, err := cs.ListTools(ctx, nil)

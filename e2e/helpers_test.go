@@ -91,8 +91,16 @@ func gatewayCmd(t *testing.T, b bins, cfgPath string, logs io.Writer, args ...st
 	return cmd
 }
 
-// connect starts the gateway and connects the Go SDK client to it.
+// connect starts the gateway and connects the Go SDK client to it,
+// negotiating 2025-11-25.
 func connect(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, roots ...*mcp.Root) (*mcp.ClientSession, *logBuffer) {
+	t.Helper()
+	return connectWith(t, b, cfgPath, opts, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}, roots...)
+}
+
+// connectWith is connect with explicit session options (nil: the SDK's
+// defaults, which try the 2026-07-28 server/discover first).
+func connectWith(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, so *mcp.ClientSessionOptions, roots ...*mcp.Root) (*mcp.ClientSession, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-client", Version: "1.0"}, opts)
@@ -101,7 +109,7 @@ func connect(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, root
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: gatewayCmd(t, b, cfgPath, logs)}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: gatewayCmd(t, b, cfgPath, logs)}, so)
 	if err != nil {
 		t.Fatalf("connect to gateway: %v\ngateway log:\n%s", err, logs)
 	}

@@ -194,6 +194,10 @@ func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, e
 		return f.initialize(ctx, m.Params)
 	case "ping":
 		return []byte("{}"), nil
+	case "server/discover":
+		// The 2026-07-28 handshake; "method not found" tells a modern
+		// client to fall back to initialize, as that revision specifies.
+		return nil, &callError{code: jsonrpc.CodeMethodNotFound, msg: "server/discover is not supported on this endpoint; use initialize"}
 	}
 	if !f.initialized.Load() {
 		// Be lenient like most servers: answer, but say what is wrong
