@@ -93,7 +93,9 @@ func (f *Front) Serve(ctx context.Context) error {
 		if err != nil {
 			var tl *transport.TooLargeError
 			if errors.As(err, &tl) {
-				f.send(jsonrpc.AppendErrorResponse(nil, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest, err.Error(), nil)))
+				id, _ := jsonrpc.PeekID(tl.Head, tl.Tail)
+				f.log.Warn("rejected an oversized message from the client", "err", err)
+				f.send(jsonrpc.AppendErrorResponse(nil, id, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest, err.Error(), nil)))
 				continue
 			}
 			if errors.Is(err, transport.ErrClosed) || errors.Is(err, io.EOF) {

@@ -25,6 +25,7 @@ func (f *Front) wireError(method string, err error) []byte {
 		ce *callError
 		ue *upstream.UnavailableError
 		le *upstream.ConnectionLostError
+		te *upstream.TooLargeAnswerError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -38,6 +39,8 @@ func (f *Front) wireError(method string, err error) []byte {
 		return jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, ue.Error(), nil)
 	case errors.As(err, &le):
 		return jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, le.Error(), nil)
+	case errors.As(err, &te):
+		return jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, te.Error(), nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return jsonrpc.AppendError(nil, CodeTimeout, err.Error(), nil)
 	}

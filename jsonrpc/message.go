@@ -15,6 +15,7 @@ package jsonrpc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -425,3 +426,52 @@ func ErrorCode(errObj []byte) int {
 	}
 	return n
 }
+
+// PeekID returns the raw id of a message too large to read whole, from its
+// first bytes (head) and last bytes (tail). Encoders write the id either
+// among the first fields or as the last one; ok is false when it is in
+// neither place.
+func PeekID(head, tail []byte) (id []byte, ok bool) {
+	if i := skipSpace(head, 0); i < len(head) && head[i] == '{' {
+		_, _ = eachField(head, i, 1, func(key []byte, esc bool, vs, ve int) error {
+			if !esc && string(key) == "id" {
+				// A number at the very end may have been cut short ("4"
+				// of "42"): only a value followed by more bytes is whole.
+				if ve < len(head) {
+					id = head[vs:ve]
+				}
+				return errStop
+			}
+			return nil
+		})
+		if id != nil {
+			return id, true
+		}
+	}
+	// The last field: `"id":<value>}` closing the whole message. An id of
+	// a nested object would be followed by at least two closing braces.
+	t := bytes.TrimRight(tail, " \t\r\n")
+	if len(t) < 2 || t[len(t)-1] != '}' {
+		return nil, false
+	}
+	t = bytes.TrimRight(t[:len(t)-1], " \t\r\n")
+	k := bytes.LastIndex(t, []byte(`"id"`))
+	if k < 0 {
+		return nil, false
+	}
+	// What precedes the key must end a previous field (or open the object).
+	if p := bytes.TrimRight(t[:k], " \t\r\n"); len(p) == 0 || (p[len(p)-1] != ',' && p[len(p)-1] != '{') {
+		return nil, false
+	}
+	rest := bytes.TrimLeft(t[k+4:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return nil, false
+	}
+	v := bytes.TrimSpace(rest[1:])
+	if Valid(v) != nil || (v[0] != '"' && v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return nil, false
+	}
+	return v, true
+}
+
+var errStop = errors.New("stop")

@@ -207,6 +207,9 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if id, ok := PeekID(b, b); ok && !json.Valid(id) {
+			t.Fatalf("PeekID(%q) = %q, not a JSON value", b, id)
+		}
 		m, err := Parse(b)
 		stdValid := json.Valid(b)
 		if err == nil {
@@ -227,4 +230,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Valid(%q) = %v, encoding/json says valid=%v", b, verr, stdValid)
 		}
 	})
+}
+
+func TestPeekID(t *testing.T) {
+	tests := []struct {
+		head, tail string
+		id         string
+		ok         bool
+	}{
+		{`{"jsonrpc":"2.0","id":42,"result":{"content":[{"text":"aaaa`, `aaa"}]}}`, `42`, true},
+		{`{"id":"x-1","jsonrpc":"2.0","res`, `}`, `"x-1"`, true},
+		{`{"result":{"content":"aaaaaaaa`, `aaaa"},"jsonrpc":"2.0","id":17}`, `17`, true},
+		{`{"result":{"content":"aaaaaaaa`, `aaaa","id":3}}`, ``, false}, // a nested id
+		{`{"result":{"content":"aaaaaaaa`, `aaaa"}}`, ``, false},
+		{`not json`, `x`, ``, false},
+		{`{"jsonrpc":"2.0","id":4`, `x`, ``, false}, // the id itself is cut off
+	}
+	for _, tt := range tests {
+		id, ok := PeekID([]byte(tt.head), []byte(tt.tail))
+		if ok != tt.ok || string(id) != tt.id {
+			t.Errorf("PeekID(%q, %q) = %s, %v; want %s, %v", tt.head, tt.tail, id, ok, tt.id, tt.ok)
+		}
+	}
 }

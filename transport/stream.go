@@ -64,13 +64,23 @@ func (s *Stream) Read() ([]byte, error) {
 }
 
 func (s *Stream) readLine() ([]byte, error) {
-	var buf []byte
+	var buf, head, tail []byte
 	tooLarge := false
 	for {
 		frag, err := s.r.ReadSlice('\n')
-		if !tooLarge {
+		if tooLarge {
+			tail = append(tail, frag...)
+			if len(tail) > 2*tooLargeTail {
+				tail = append(tail[:0], tail[len(tail)-tooLargeTail-2:]...) // +2: room for "\r\n"
+			}
+		} else {
 			if len(buf)+len(frag) > s.limit+1 { // +1: the newline itself
 				tooLarge = true
+				head = append(buf[:0:0], buf[:min(len(buf), tooLargeHead)]...)
+				if len(head) < tooLargeHead {
+					head = append(head, frag[:min(len(frag), tooLargeHead-len(head))]...)
+				}
+				tail = append(tail, frag...)
 				buf = nil
 			} else if err == nil && buf == nil {
 				// Whole line in one fragment: one copy, exact size.
@@ -82,7 +92,8 @@ func (s *Stream) readLine() ([]byte, error) {
 		switch {
 		case err == nil:
 			if tooLarge {
-				return nil, &TooLargeError{Limit: s.limit}
+				tail = bytes.TrimRight(tail, "\r\n")
+				return nil, &TooLargeError{Limit: s.limit, Head: head, Tail: tail[max(0, len(tail)-tooLargeTail):]}
 			}
 			return buf[:len(buf)-1], nil
 		case errors.Is(err, bufio.ErrBufferFull):

@@ -38,6 +38,12 @@ func TestStreamTooLargeKeepsStreamUsable(t *testing.T) {
 	if !errors.As(err, &tl) || tl.Limit != 100<<10 {
 		t.Fatalf("oversized Read error = %v, want TooLargeError", err)
 	}
+	if !strings.HasPrefix(string(tl.Head), "xxxx") || len(tl.Head) != 4<<10 {
+		t.Errorf("Head = %d bytes starting %q, want the first 4 KiB", len(tl.Head), tl.Head[:min(len(tl.Head), 8)])
+	}
+	if len(tl.Tail) != 256 || strings.Trim(string(tl.Tail), "x") != "" {
+		t.Errorf("Tail = %q, want the last 256 bytes", tl.Tail)
+	}
 	if !strings.Contains(err.Error(), "maxMessageBytes") {
 		t.Errorf("error %q does not say how to raise the limit", err)
 	}

@@ -40,7 +40,17 @@ var ErrSessionExpired = errors.New("session expired")
 // TooLargeError reports a message larger than the configured limit.
 type TooLargeError struct {
 	Limit int // the limit in bytes
+	// Head and Tail hold the first (up to 4 KiB) and last (up to 256)
+	// bytes of the message, so that the reader can still tell whose
+	// answer it was: encoders put the id either first or last.
+	Head, Tail []byte
 }
+
+// tooLargeHead is how much of an oversized message is kept.
+const (
+	tooLargeHead = 4 << 10
+	tooLargeTail = 256
+)
 
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("message larger than the %d-byte limit (raise gateway.maxMessageBytes to allow it)", e.Limit)

@@ -233,7 +233,8 @@ type processConn struct {
 
 func (c *processConn) Read() ([]byte, error) {
 	b, err := c.Stream.Read()
-	if err != nil && !errors.Is(err, transport.ErrClosed) {
+	var tl *transport.TooLargeError
+	if err != nil && !errors.Is(err, transport.ErrClosed) && !errors.As(err, &tl) {
 		select {
 		case <-c.p.Exited():
 			if e := c.p.ExitErr(); e != nil {

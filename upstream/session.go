@@ -141,9 +141,14 @@ func (s *Session) readLoop() {
 		if err != nil {
 			var tl *transport.TooLargeError
 			if errors.As(err, &tl) {
-				// The message is lost, not the session: a call waiting
-				// for it times out with the limit named in the log.
+				// The message is lost, not the session. If it was the
+				// answer to a call, fail that call now with the reason.
 				s.log.Error("dropped an oversized message from the backend", "err", err)
+				if raw, ok := jsonrpc.PeekID(tl.Head, tl.Tail); ok {
+					if id, ok := parseInt(raw); ok {
+						s.fail(id, &TooLargeAnswerError{Server: s.server, Limit: tl.Limit})
+					}
+				}
 				continue
 			}
 			break
@@ -287,6 +292,29 @@ func (s *Session) call(ctx context.Context, timeout time.Duration, method string
 	// cancelled caller waiting.
 	go s.Notify("notifications/cancelled", cancelParams(rawID, err))
 	return nil, err
+}
+
+// fail ends a pending call with err.
+func (s *Session) fail(id int64, err error) {
+	s.mu.Lock()
+	c := s.pending[id]
+	delete(s.pending, id)
+	s.mu.Unlock()
+	if c != nil {
+		c.err = err
+		close(c.done)
+	}
+}
+
+// TooLargeAnswerError fails a call whose answer exceeded the message size
+// limit. Its message is safe to show to clients.
+type TooLargeAnswerError struct {
+	Server string
+	Limit  int
+}
+
+func (e *TooLargeAnswerError) Error() string {
+	return fmt.Sprintf("server %s answered with a message larger than the gateway's %d-byte limit; raise gateway.maxMessageBytes in the config to allow it", e.Server, e.Limit)
 }
 
 // forget removes a pending call; it reports whether it was still pending.
