@@ -179,6 +179,9 @@ func TestProgressAndCancellation(t *testing.T) {
 	if _, err := cs.CallTool(ctx, params); err != nil {
 		t.Fatal(err)
 	}
+	// The SDK client runs notification handlers asynchronously, so the
+	// last notification may be handled after CallTool returns.
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(progress) >= 3 })
 	mu.Lock()
 	if len(progress) != 3 {
 		t.Errorf("got %d progress notifications, want 3: %v", len(progress), progress)
