@@ -32,7 +32,7 @@ func build(t *testing.T) bins {
 	return bins{
 		gateway: testenv.BuildBinary(t, "./cmd/mcp-gateway"),
 		kitchen: testenv.BuildBinary(t, "./internal/testservers/kitchen"),
-		raw:     testenv.BuildBinary(t, "./internal/rawserver"),
+		raw:     testenv.BuildBinary(t, "./internal/testservers/raw"),
 	}
 }
 

@@ -1,212 +1,138 @@
-// Command kitchen is an MCP test server over stdio, built on the official
-// Go SDK, that exercises the whole protocol: progress, cancellation,
-// sampling, elicitation, roots, logging, list_changed, subscriptions,
-// completion and pagination. Its -name appears in results and URIs so that
-// tests can tell instances apart.
+// Command kitchen is an MCP test server built on the official Go SDK that
+// exercises the whole protocol: tools with structured output, progress and
+// cancellation, sampling, form and URL elicitation, roots, logging,
+// list_changed, resource subscriptions, completion, pagination, and faults
+// (crash, hang, huge results, stderr floods). Its -name appears in results
+// and resource URIs so that tests can tell instances apart.
+//
+// It serves MCP over stdio, or over HTTP with -http (streamable HTTP at
+// /mcp) or -sse (the legacy SSE transport at /sse). Over HTTP the first line
+// on stdout is "listening <URL>", e.g. "listening http://127.0.0.1:41234/mcp".
+// Diagnostics go to stderr only.
+//
+// Flags:
+//
+//	-name NAME       server name, in results and URIs (default "kitchen")
+//	-tools N         also register N generated tools gen_000 ... gen_<N-1>
+//	-page-size N     items per page of list results (default: the SDK's)
+//	-http ADDR       serve streamable HTTP at http://ADDR/mcp (ADDR may be 127.0.0.1:0)
+//	-sse ADDR        serve the legacy SSE transport at http://ADDR/sse
+//
+// Tools:
+//
+//	echo {message}             "<name>: <message>", structuredContent {server, message}
+//	add {a, b}                 the sum
+//	slow {steps, delayMs}      notifications/progress per step; stops when cancelled; "done <steps>"
+//	sample {prompt}            sampling/createMessage; "<name> sampled: <text>"
+//	elicit {question}          form elicitation of {answer}; "<name> elicited: <action> <answer>"
+//	elicit_url {url}           URL elicitation, then notifications/elicitation/complete
+//	                           when accepted; "<name> elicited url: <action> <elicitationId>"
+//	roots                      roots/list; the root URIs, one per line
+//	log {level, message}       notifications/message at that level (subject to logging/setLevel); "logged"
+//	add_tool {name}            adds a tool at run time (tools/list_changed)
+//	remove_tool {name}         removes a tool at run time (tools/list_changed)
+//	touch {uri}                notifications/resources/updated to the URI's subscribers
+//	crash                      writes a line to stderr and exits with status 3 before answering
+//	hang                       never answers, even when cancelled
+//	big {bytes}                one text content of exactly that many ASCII bytes
+//	stderr_flood {lines}       writes that many 200-byte lines to stderr; "flooded"
+//	whoami                     client name and version, protocol version, $KITCHEN_ENV, working directory
+//	gen_NNN {message}          with -tools: "<name>: gen_NNN <message>"
+//
+// Prompts: greet {name} ("Hello <name> from <server>"; completion of name
+// from alice, bob, carol). Resources: test://<name>/static/1 ... /5, the
+// template test://<name>/item/{id} ("item <id> from <name>"; completion of id
+// from 1 ... 20), all subscribable.
+//
+// Sampling, elicitation and roots are written as multi round-trip input
+// requests: for sessions before protocol 2026-07-28 the SDK sends them to the
+// client as ordinary server-to-client requests, for later ones it returns
+// them as an input-required result.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
+	"net"
+	"net/http"
 	"os"
-	"slices"
-	"strings"
-	"time"
+	"os/signal"
+	"syscall"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 func main() {
-	name := flag.String("name", "kitchen", "server name, used in results and URIs")
-	nTools := flag.Int("tools", 0, "also register this many generated tools gen_000...")
-	pageSize := flag.Int("page-size", 0, "paginate list results by this many items (0: SDK default)")
+	name := flag.String("name", "kitchen", "server name, used in results and resource URIs")
+	nTools := flag.Int("tools", 0, "also register this many generated tools gen_000, gen_001, ...")
+	pageSize := flag.Int("page-size", 0, "paginate list results by this many items (0: the SDK default)")
+	httpAddr := flag.String("http", "", "serve streamable HTTP at http://ADDR/mcp instead of stdio")
+	sseAddr := flag.String("sse", "", "serve the legacy SSE transport at http://ADDR/sse instead of stdio")
 	flag.Parse()
 	log.SetOutput(os.Stderr)
-
-	var s *mcp.Server
-	opts := &mcp.ServerOptions{
-		PageSize: *pageSize,
-		CompletionHandler: func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
-			var pool []string
-			switch {
-			case req.Params.Ref.Type == "ref/prompt" && req.Params.Argument.Name == "name":
-				pool = []string{"alice", "bob", "carol"}
-			case req.Params.Ref.Type == "ref/resource" && req.Params.Argument.Name == "id":
-				for i := 1; i <= 20; i++ {
-					pool = append(pool, fmt.Sprint(i))
-				}
-			}
-			var out []string
-			for _, v := range pool {
-				if strings.HasPrefix(v, req.Params.Argument.Value) {
-					out = append(out, v)
-				}
-			}
-			return &mcp.CompleteResult{Completion: mcp.CompletionResultDetails{Values: out, Total: len(out)}}, nil
-		},
-		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
-		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+	log.SetPrefix("kitchen " + *name + ": ")
+	log.SetFlags(0)
+	if *nTools < 0 || *pageSize < 0 {
+		log.Fatal("-tools and -page-size must not be negative")
 	}
-	s = mcp.NewServer(&mcp.Implementation{Name: *name, Version: "1.0.0"}, opts)
-	n := *name
-
-	type echoArgs struct {
-		Message string `json:"message"`
+	if *httpAddr != "" && *sseAddr != "" {
+		log.Fatal("-http and -sse are exclusive")
 	}
-	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echoes the message, prefixed with the server name."},
-		func(ctx context.Context, _ *mcp.CallToolRequest, a echoArgs) (*mcp.CallToolResult, any, error) {
-			return text(n + ": " + a.Message), map[string]any{"server": n, "message": a.Message}, nil
-		})
-	type addArgs struct {
-		A float64 `json:"a"`
-		B float64 `json:"b"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "add", Description: "Adds two numbers."},
-		func(ctx context.Context, _ *mcp.CallToolRequest, a addArgs) (*mcp.CallToolResult, any, error) {
-			return text(fmt.Sprint(a.A + a.B)), nil, nil
-		})
-	type slowArgs struct {
-		Steps   int `json:"steps"`
-		DelayMs int `json:"delayMs"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "slow", Description: "Works in steps, reporting progress; stops when cancelled."},
-		func(ctx context.Context, req *mcp.CallToolRequest, a slowArgs) (*mcp.CallToolResult, any, error) {
-			tok := req.Params.GetProgressToken()
-			for i := 1; i <= a.Steps; i++ {
-				select {
-				case <-ctx.Done():
-					log.Printf("slow: cancelled at step %d", i)
-					return nil, nil, ctx.Err()
-				case <-time.After(time.Duration(a.DelayMs) * time.Millisecond):
-				}
-				if tok != nil {
-					req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(i), Total: float64(a.Steps), Message: fmt.Sprintf("step %d", i)})
-				}
-			}
-			return text(fmt.Sprintf("done %d", a.Steps)), nil, nil
-		})
-	type promptArgs struct {
-		Prompt string `json:"prompt"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Asks the client's model to answer the prompt."},
-		func(ctx context.Context, req *mcp.CallToolRequest, a promptArgs) (*mcp.CallToolResult, any, error) {
-			res, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 50,
-				Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: a.Prompt}}}})
-			if err != nil {
-				return nil, nil, err
-			}
-			t, _ := res.Content.(*mcp.TextContent)
-			return text(n + " sampled: " + t.Text), nil, nil
-		})
-	type questionArgs struct {
-		Question string `json:"question"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "elicit", Description: "Asks the user a question through the client."},
-		func(ctx context.Context, req *mcp.CallToolRequest, a questionArgs) (*mcp.CallToolResult, any, error) {
-			res, err := req.Session.Elicit(ctx, &mcp.ElicitParams{Mode: "form", Message: a.Question, RequestedSchema: map[string]any{
-				"type": "object", "properties": map[string]any{"answer": map[string]any{"type": "string"}}}})
-			if err != nil {
-				return nil, nil, err
-			}
-			return text(fmt.Sprintf("%s elicited: %s %v", n, res.Action, res.Content["answer"])), nil, nil
-		})
-	mcp.AddTool(s, &mcp.Tool{Name: "roots", Description: "Lists the client's roots."},
-		func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
-			res, err := req.Session.ListRoots(ctx, nil)
-			if err != nil {
-				return nil, nil, err
-			}
-			var uris []string
-			for _, r := range res.Roots {
-				uris = append(uris, r.URI)
-			}
-			return text(strings.Join(uris, "\n")), nil, nil
-		})
-	type logArgs struct {
-		Level   string `json:"level"`
-		Message string `json:"message"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "log", Description: "Sends a log message to the client."},
-		func(ctx context.Context, req *mcp.CallToolRequest, a logArgs) (*mcp.CallToolResult, any, error) {
-			err := req.Session.Log(ctx, &mcp.LoggingMessageParams{Level: mcp.LoggingLevel(a.Level), Logger: n, Data: a.Message})
-			if err != nil {
-				return nil, nil, err
-			}
-			return text("logged"), nil, nil
-		})
-	type nameArgs struct {
-		Name string `json:"name"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "add_tool", Description: "Adds a tool at run time (tools/list_changed)."},
-		func(ctx context.Context, _ *mcp.CallToolRequest, a nameArgs) (*mcp.CallToolResult, any, error) {
-			tn := a.Name
-			mcp.AddTool(s, &mcp.Tool{Name: tn, Description: "Added at run time."},
-				func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
-					return text(n + ": I am " + tn), nil, nil
-				})
-			return text("added " + tn), nil, nil
-		})
-	mcp.AddTool(s, &mcp.Tool{Name: "remove_tool", Description: "Removes a tool at run time."},
-		func(ctx context.Context, _ *mcp.CallToolRequest, a nameArgs) (*mcp.CallToolResult, any, error) {
-			s.RemoveTools(a.Name)
-			return text("removed " + a.Name), nil, nil
-		})
-	type uriArgs struct {
-		URI string `json:"uri"`
-	}
-	mcp.AddTool(s, &mcp.Tool{Name: "touch", Description: "Says a resource changed (resources/updated)."},
-		func(ctx context.Context, _ *mcp.CallToolRequest, a uriArgs) (*mcp.CallToolResult, any, error) {
-			if err := s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: a.URI}); err != nil {
-				return nil, nil, err
-			}
-			return text("touched " + a.URI), nil, nil
-		})
-	mcp.AddTool(s, &mcp.Tool{Name: "crash", Description: "Exits the process before answering."},
-		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
-			log.Print("crash: exiting with status 3")
-			os.Exit(3)
-			return nil, nil, nil
-		})
-	for i := range *nTools {
-		gn := fmt.Sprintf("gen_%03d", i)
-		mcp.AddTool(s, &mcp.Tool{Name: gn, Description: "Generated tool " + gn + "."},
-			func(context.Context, *mcp.CallToolRequest, echoArgs) (*mcp.CallToolResult, any, error) {
-				return text(n + ": " + gn), nil, nil
-			})
+	if flag.NArg() > 0 {
+		log.Fatalf("unexpected arguments %q", flag.Args())
 	}
 
-	type greetArgs struct {
-		Name string `json:"name"`
+	s := newServer(config{name: *name, tools: *nTools, pageSize: *pageSize})
+	var err error
+	switch {
+	case *httpAddr != "":
+		h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
+		err = serveHTTP(*httpAddr, "/mcp", h)
+	case *sseAddr != "":
+		h := mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s }, nil)
+		err = serveHTTP(*sseAddr, "/sse", h)
+	default:
+		err = s.Run(context.Background(), &mcp.StdioTransport{})
 	}
-	s.AddPrompt(&mcp.Prompt{Name: "greet", Description: "Greets someone.", Arguments: []*mcp.PromptArgument{{Name: "name", Required: true}}},
-		func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-			return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{{Role: "user",
-				Content: &mcp.TextContent{Text: "Hello " + req.Params.Arguments["name"] + " from " + n}}}}, nil
-		})
-	for i := 1; i <= 5; i++ {
-		uri := fmt.Sprintf("test://%s/static/%d", n, i)
-		s.AddResource(&mcp.Resource{URI: uri, Name: fmt.Sprintf("static %d", i), MIMEType: "text/plain"},
-			func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-				return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: "text/plain", Text: "static from " + n}}}, nil
-			})
-	}
-	prefix := "test://" + n + "/item/"
-	s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: prefix + "{id}", Name: "item", MIMEType: "text/plain"},
-		func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-			id := strings.TrimPrefix(req.Params.URI, prefix)
-			if id == req.Params.URI || slices.Contains([]string{"", "/"}, id) {
-				return nil, mcp.ResourceNotFoundError(req.Params.URI)
-			}
-			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "text/plain", Text: "item " + id + " from " + n}}}, nil
-		})
-
-	if err := s.Run(context.Background(), &mcp.StdioTransport{}); err != nil {
-		log.Printf("kitchen: %v", err)
+	if err != nil {
+		log.Fatal(err)
 	}
 }
 
-func text(s string) *mcp.CallToolResult {
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
+// serveHTTP serves h at path on addr until SIGINT or SIGTERM, after printing
+// "listening <URL>" on stdout.
+func serveHTTP(addr, path string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // listening everywhere: name an address a client can use
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	srv := &http.Server{Handler: mux}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Printf("listening http://%s%s\n", net.JoinHostPort(host, port), path)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		log.Print("shutting down")
+		if err := srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
 }
