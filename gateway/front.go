@@ -29,28 +29,46 @@ const (
 // Protocol versions the front speaks, newest first.
 var supportedVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
 
-// Front is one client session.
+// Peer is the client side of a front session: where the gateway's
+// messages to the client go. A transport.Conn is a Peer; a Peer that also
+// implements transport.RoutedWriter is told which client request each
+// message belongs to.
+type Peer interface {
+	Write(msg []byte) error
+}
+
+// Front is one client session. It is safe for concurrent use: messages may
+// be received from several goroutines (one per HTTP request).
 type Front struct {
-	g     *Gateway
-	conn  transport.Conn
-	log   *slog.Logger
-	sess  plugin.Session
-	chain plugin.Next
+	g      *Gateway
+	peer   Peer
+	routed transport.RoutedWriter // peer's, or nil
+	log    *slog.Logger
+	sess   plugin.Session
+	chain  plugin.Next
+
+	ctx    context.Context // ends when the session closes
+	cancel context.CancelFunc
 
 	initialized atomic.Bool
 	ready       chan struct{} // closed once the client has initialized
 	readyOnce   sync.Once
+	closeOnce   sync.Once
 
-	mu       sync.Mutex
-	inflight map[string]*inflightReq // by raw client request id
-	out      map[int64]*outReq       // server→client requests, by our id
-	subs     map[subKey]struct{}
-	tasks    map[string]string // task id → server
-	nextOut  int64
-	closed   bool
+	mu         sync.Mutex
+	inflight   map[string]*inflightReq // by raw client request id
+	out        map[int64]*outReq       // server→client requests, by our id
+	subs       map[subKey]struct{}
+	tasks      map[string]string // task id → server
+	nextOut    int64
+	closed     bool
+	initParams []byte                   // what per-client back sessions are shown
+	backs      map[*backend]*clientBack // per-client back sessions
 }
 
 type inflightReq struct {
+	id        []byte // raw client request id
+	server    string // backend the call was routed to, once known (under Front.mu)
 	cancel    context.CancelFunc
 	cancelled atomic.Bool // by the client: send no answer
 }
@@ -62,40 +80,74 @@ type outReq struct {
 
 type subKey struct{ server, uri string }
 
-// NewFront returns a front session serving conn. Call Serve.
+// NewFront returns a front session for a client that speaks over conn.
+// Call Serve.
 func (g *Gateway) NewFront(conn transport.Conn, principal string) *Front {
+	return g.newFront(conn, principal)
+}
+
+// OpenFront returns a front session whose client messages are passed to
+// Receive by the caller (the HTTP front door) and whose messages to the
+// client go to peer. The session lives until Close or until ctx ends.
+func (g *Gateway) OpenFront(ctx context.Context, peer Peer, principal string) *Front {
+	f := g.newFront(peer, principal)
+	f.open(ctx)
+	return f
+}
+
+func (g *Gateway) newFront(peer Peer, principal string) *Front {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	f := &Front{
 		g:        g,
-		conn:     conn,
+		peer:     peer,
 		inflight: map[string]*inflightReq{},
 		out:      map[int64]*outReq{},
 		subs:     map[subKey]struct{}{},
 		tasks:    map[string]string{},
+		backs:    map[*backend]*clientBack{},
 		ready:    make(chan struct{}),
 	}
+	f.routed, _ = peer.(transport.RoutedWriter)
 	f.sess = plugin.Session{ID: hex.EncodeToString(rnd[:]), Principal: principal}
 	f.log = g.log.With("component", "front", "session", f.sess.ID)
 	f.chain = plugin.Chain(g.opts.Plugins, f.route)
 	return f
 }
 
-// Serve reads client messages until the connection ends, then cancels the
-// session's calls and answers the backends' pending requests.
-func (f *Front) Serve(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+func (f *Front) open(ctx context.Context) {
+	f.ctx, f.cancel = context.WithCancel(ctx)
 	f.g.addFront(f)
-	defer f.shutdown()
+	context.AfterFunc(f.ctx, f.Close)
+}
+
+// ID returns the session's id (random, stable for its life).
+func (f *Front) ID() string { return f.sess.ID }
+
+// Principal returns who the session belongs to.
+func (f *Front) Principal() string { return f.sess.Principal }
+
+// Done is closed when the session has been closed.
+func (f *Front) Done() <-chan struct{} { return f.ctx.Done() }
+
+// Serve reads client messages from the session's conn until it ends, then
+// closes the session: its calls are cancelled and the backends' pending
+// requests answered.
+func (f *Front) Serve(ctx context.Context) error {
+	conn, ok := f.peer.(transport.Conn)
+	if !ok {
+		return errors.New("gateway: Serve needs a front made by NewFront")
+	}
+	f.open(ctx)
+	defer f.Close()
 	for {
-		b, err := f.conn.Read()
+		b, err := conn.Read()
 		if err != nil {
 			var tl *transport.TooLargeError
 			if errors.As(err, &tl) {
 				id, _ := jsonrpc.PeekID(tl.Head, tl.Tail)
 				f.log.Warn("rejected an oversized message from the client", "err", err)
-				f.send(jsonrpc.AppendErrorResponse(nil, id, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest, err.Error(), nil)))
+				f.reply(id, jsonrpc.AppendErrorResponse(nil, id, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest, err.Error(), nil)))
 				continue
 			}
 			if errors.Is(err, transport.ErrClosed) || errors.Is(err, io.EOF) {
@@ -103,26 +155,48 @@ func (f *Front) Serve(ctx context.Context) error {
 			}
 			return err
 		}
-		m, perr := jsonrpc.Parse(b)
-		if perr != nil {
-			code := jsonrpc.CodeInvalidRequest
-			var se *jsonrpc.SyntaxError
-			if errors.As(perr, &se) {
-				code = jsonrpc.CodeParseError
-			}
-			f.log.Warn("rejected a malformed message", "err", perr)
-			f.send(jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, code, "malformed message: "+perr.Error(), nil)))
-			continue
-		}
-		switch m.Kind {
-		case jsonrpc.KindRequest:
-			f.startRequest(ctx, m)
-		case jsonrpc.KindNotification:
-			f.handleNotification(m)
-		case jsonrpc.KindResponse:
-			f.handleResponse(m)
-		}
+		f.Receive(b)
 	}
+}
+
+// Receive handles one message from the client. A malformed message is
+// answered with a JSON-RPC error (parse error or invalid request).
+func (f *Front) Receive(b []byte) {
+	m, perr := jsonrpc.Parse(b)
+	if perr != nil {
+		code := jsonrpc.CodeInvalidRequest
+		var se *jsonrpc.SyntaxError
+		if errors.As(perr, &se) {
+			code = jsonrpc.CodeParseError
+		}
+		f.log.Warn("rejected a malformed message", "err", perr)
+		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, code, "malformed message: "+perr.Error(), nil)))
+		return
+	}
+	f.ReceiveParsed(m)
+}
+
+// ReceiveParsed is Receive for a message the caller has already parsed
+// with jsonrpc.Parse.
+func (f *Front) ReceiveParsed(m jsonrpc.Message) {
+	switch m.Kind {
+	case jsonrpc.KindRequest:
+		f.startRequest(m)
+	case jsonrpc.KindNotification:
+		f.handleNotification(m)
+	case jsonrpc.KindResponse:
+		f.handleResponse(m)
+	}
+}
+
+// Close ends the session: calls in flight are cancelled, the backends'
+// requests waiting for this client are answered with an error, and its
+// per-client back sessions are closed. Safe to call more than once.
+func (f *Front) Close() {
+	f.closeOnce.Do(func() {
+		f.cancel()
+		f.shutdown()
+	})
 }
 
 func (f *Front) shutdown() {
@@ -134,24 +208,82 @@ func (f *Front) shutdown() {
 	}
 	out := f.out
 	f.out = map[int64]*outReq{}
+	backs := f.backs
+	f.backs = map[*backend]*clientBack{}
 	f.mu.Unlock()
 	for _, o := range out {
 		_ = o.s.Reply(o.backID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the client disconnected", nil))
 	}
+	closeClientBacks(backs)
 }
 
-// send writes one message to the client; a broken client is logged once
-// by the read loop, so errors here are only logged at debug level.
-func (f *Front) send(msg []byte) {
-	if err := f.conn.Write(msg); err != nil {
+// send writes one message that belongs to no client request; sendFor one
+// that belongs to the client request with raw id related (its answer, or a
+// message caused by it). A broken client is noticed by whoever reads from
+// it, so write errors are only logged at debug level.
+func (f *Front) send(msg []byte) { f.sendFor(nil, msg) }
+
+// reply sends the response to the client's request with raw id.
+func (f *Front) reply(id, msg []byte) {
+	var err error
+	if f.routed != nil {
+		err = f.routed.WriteResponse(id, msg)
+	} else {
+		err = f.peer.Write(msg)
+	}
+	if err != nil {
 		f.log.Debug("could not write to the client", "err", err)
 	}
 }
 
-func (f *Front) startRequest(ctx context.Context, m jsonrpc.Message) {
+func (f *Front) sendFor(related, msg []byte) {
+	var err error
+	if f.routed != nil {
+		err = f.routed.WriteFor(related, msg)
+	} else {
+		err = f.peer.Write(msg)
+	}
+	if err != nil {
+		f.log.Debug("could not write to the client", "err", err)
+	}
+}
+
+// requestKey carries the client request being handled in its context, so
+// that messages caused by it reach the client on the request's own stream.
+type requestKey struct{}
+
+// requestID returns the raw id of the client request ctx belongs to.
+func requestID(ctx context.Context) []byte {
+	if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil {
+		return r.id
+	}
+	return nil
+}
+
+// relatedRequest returns the raw id of the one client request in flight
+// that was routed to server, or nil when there are none or several: a
+// message a backend sends on its own is attributed to a request only when
+// that is unambiguous.
+func (f *Front) relatedRequest(server string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var id []byte
+	for _, r := range f.inflight {
+		if r.server == server {
+			if id != nil {
+				return nil
+			}
+			id = r.id
+		}
+	}
+	return id
+}
+
+func (f *Front) startRequest(m jsonrpc.Message) {
 	key := string(m.ID)
-	rctx, cancel := context.WithCancel(ctx)
-	r := &inflightReq{cancel: cancel}
+	r := &inflightReq{id: m.ID}
+	rctx, cancel := context.WithCancel(context.WithValue(f.ctx, requestKey{}, r))
+	r.cancel = cancel
 	f.mu.Lock()
 	_, dup := f.inflight[key]
 	full := len(f.inflight) >= maxInflight
@@ -162,12 +294,12 @@ func (f *Front) startRequest(ctx context.Context, m jsonrpc.Message) {
 	switch {
 	case dup:
 		cancel()
-		f.send(jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest,
+		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest,
 			"request id "+key+" is already in use by a request in progress; ids must be unique", nil)))
 		return
 	case full:
 		cancel()
-		f.send(jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError,
+		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError,
 			fmt.Sprintf("too many requests in progress on this session (limit %d); wait for some to finish", maxInflight), nil)))
 		return
 	}
@@ -183,10 +315,10 @@ func (f *Front) startRequest(ctx context.Context, m jsonrpc.Message) {
 			return // the client cancelled it: no answer, as the spec says
 		}
 		if err != nil {
-			f.send(jsonrpc.AppendErrorResponse(nil, m.ID, f.wireError(m.Method, err)))
+			f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, f.wireError(m.Method, err)))
 			return
 		}
-		f.send(jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res))
+		f.reply(m.ID, jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res))
 	}()
 }
 
@@ -216,6 +348,11 @@ func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, e
 	c := &plugin.Call{Method: m.Method, Params: m.Params, Session: &f.sess}
 	if err := f.resolve(c); err != nil {
 		return nil, err
+	}
+	if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil && c.Server != "" {
+		f.mu.Lock()
+		r.server = c.Server
+		f.mu.Unlock()
 	}
 	res, err := f.chain(ctx, c)
 	if err != nil {
@@ -255,6 +392,9 @@ func (f *Front) initialize(ctx context.Context, params []byte) ([]byte, error) {
 	bp = append(bp, `,"clientInfo":`...)
 	bp = append(bp, info...)
 	bp = append(bp, '}')
+	f.mu.Lock()
+	f.initParams = bp
+	f.mu.Unlock()
 	f.g.setInitParams(bp)
 
 	wctx, cancel := context.WithTimeout(ctx, f.g.opts.StartTimeout)
@@ -288,8 +428,10 @@ func (f *Front) handleNotification(m jsonrpc.Message) {
 			r.cancel()
 		}
 	case "notifications/roots/list_changed":
+		// Only sessions that were shown this client's capabilities ask it
+		// for roots: per-client ones, or the shared ones on stdio.
 		for _, b := range f.g.backends {
-			if s, err := b.sv.Session(); err == nil {
+			if s := f.existingBackSession(b); s != nil {
 				_ = s.Notify(m.Method, m.Params)
 			}
 		}
@@ -311,7 +453,7 @@ func (f *Front) forwardRequest(s *upstream.Session, m jsonrpc.Message) {
 	f.out[id] = &outReq{s: s, backID: append([]byte(nil), m.ID...)}
 	f.mu.Unlock()
 	var idBuf [20]byte
-	f.send(jsonrpc.AppendRequest(nil, strconv.AppendInt(idBuf[:0], id, 10), m.Method, m.Params))
+	f.sendFor(f.relatedRequest(s.Server()), jsonrpc.AppendRequest(nil, strconv.AppendInt(idBuf[:0], id, 10), m.Method, m.Params))
 }
 
 // handleResponse returns the client's answer to the backend that asked.

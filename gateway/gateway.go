@@ -36,8 +36,16 @@ type Options struct {
 	DialRemote func(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstream.Dialer, error)
 	// InitParams, if not nil, are the initialize params sent to backends
 	// before any client has connected; nil: backends wait for the first
-	// client's initialize and are shown its capabilities.
+	// client's initialize and are shown its capabilities (or, with
+	// MultiClient, the gateway's own params without client capabilities).
 	InitParams []byte
+	// MultiClient is set when the gateway serves many clients at once (the
+	// HTTP front door). Backends with per-client isolation then get one
+	// back session per front session, initialized with that client's own
+	// params; shared back sessions are shown no client capabilities, since
+	// their requests could not be routed to one client. False (stdio, one
+	// client): every backend has one session, shown the client's params.
+	MultiClient bool
 }
 
 // Gateway is the running proxy core.
@@ -63,6 +71,8 @@ type Gateway struct {
 	frontsMu sync.Mutex
 	fronts   map[*Front]struct{}
 
+	ready chan struct{} // closed once every backend has settled
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -87,6 +97,7 @@ func New(o Options) (*Gateway, error) {
 		problems:  map[string]bool{},
 		initReady: make(chan struct{}),
 		fronts:    map[*Front]struct{}{},
+		ready:     make(chan struct{}),
 	}
 	if g.sep == "" {
 		g.sep = "__"
@@ -110,6 +121,9 @@ func New(o Options) (*Gateway, error) {
 		g.backends = append(g.backends, b)
 		g.byName[sc.Name] = b
 	}
+	if o.InitParams == nil && o.MultiClient {
+		o.InitParams = DefaultInitParams(o.Version)
+	}
 	if o.InitParams != nil {
 		g.setInitParams(o.InitParams)
 	}
@@ -120,6 +134,7 @@ func New(o Options) (*Gateway, error) {
 func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 	log := g.log.With("component", "upstream", "server", sc.Name)
 	b := &backend{g: g, cfg: sc, log: log}
+	b.perClient = g.opts.MultiClient && isolation(sc) == config.IsolationPerClient
 	if b.cfg.Timeout <= 0 {
 		b.cfg.Timeout = 60 * time.Second
 	}
@@ -140,6 +155,7 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 	default:
 		return nil, fmt.Errorf("server %s: unknown transport %q", sc.Name, sc.Transport)
 	}
+	b.dialer = d
 	b.sv = upstream.NewSupervisor(upstream.SupervisorOptions{
 		Name:       sc.Name,
 		Dialer:     d,
@@ -162,7 +178,18 @@ func (g *Gateway) Start(ctx context.Context) {
 			b.sv.Run(ctx)
 		}()
 	}
+	go func() {
+		g.WaitSettled(ctx)
+		if ctx.Err() == nil {
+			close(g.ready)
+		}
+	}()
 }
+
+// Ready is closed once every backend has finished its first start attempt
+// (successfully or not), so that the catalog holds every server that could
+// be started.
+func (g *Gateway) Ready() <-chan struct{} { return g.ready }
 
 // Close stops every backend (killing stdio process groups) and waits.
 func (g *Gateway) Close() {
@@ -255,10 +282,14 @@ func (g *Gateway) eachFront(fn func(*Front)) {
 
 // backend is one configured, active server and its supervised session.
 type backend struct {
-	g   *Gateway
-	cfg config.Server
-	log *slog.Logger
-	sv  *upstream.Supervisor
+	g      *Gateway
+	cfg    config.Server
+	log    *slog.Logger
+	sv     *upstream.Supervisor // the shared session: catalog, health, shared calls
+	dialer upstream.Dialer
+	// perClient: each front session gets its own back session (see
+	// Options.MultiClient); the supervised one then only feeds the catalog.
+	perClient bool
 
 	mu         sync.Mutex
 	lists      [4][][]byte // raw items per catalog.Kind
@@ -409,8 +440,15 @@ func (g *Gateway) broadcastListChanged(k catalog.Kind) {
 	g.eachFront(func(f *Front) { f.send(msg) })
 }
 
-// Notification routes what a backend sends on its own.
+// Notification routes what the shared back session sends on its own to
+// the clients it serves.
 func (b *backend) Notification(s *upstream.Session, m jsonrpc.Message) {
+	b.routeNotification(s, m, b.g.eachFront)
+}
+
+// routeNotification delivers a backend's notification to the front
+// sessions that each visits and that are concerned by it.
+func (b *backend) routeNotification(s *upstream.Session, m jsonrpc.Message, each func(func(*Front))) {
 	switch m.Method {
 	case "notifications/tools/list_changed":
 		go b.refetch(catalog.Tools)
@@ -421,18 +459,18 @@ func (b *backend) Notification(s *upstream.Session, m jsonrpc.Message) {
 	case "notifications/resources/updated":
 		uri, _ := jsonrpc.Get(m.Params, "uri")
 		u, _ := jsonrpc.String(uri)
-		b.g.eachFront(func(f *Front) {
+		each(func(f *Front) {
 			if f.subscribed(b.cfg.Name, u) {
 				f.send(m.Raw)
 			}
 		})
 	case "notifications/cancelled":
 		id, _ := jsonrpc.Get(m.Params, "requestId")
-		b.g.eachFront(func(f *Front) { f.backendCancelled(s, id, m.Params) })
+		each(func(f *Front) { f.backendCancelled(s, id, m.Params) })
 	case "notifications/tasks/status":
 		tid, _ := jsonrpc.Get(m.Params, "taskId")
 		t, _ := jsonrpc.String(tid)
-		b.g.eachFront(func(f *Front) {
+		each(func(f *Front) {
 			if f.taskOwner(t) == b.cfg.Name {
 				f.send(m.Raw)
 			}
@@ -441,15 +479,15 @@ func (b *backend) Notification(s *upstream.Session, m jsonrpc.Message) {
 		b.log.Debug("dropped progress for a call that already ended")
 	default:
 		// notifications/message and anything newer: to the clients of
-		// this back session.
-		b.g.eachFront(func(f *Front) { f.send(m.Raw) })
+		// this back session, on the stream of the call that caused it
+		// when that is unambiguous.
+		each(func(f *Front) { f.sendFor(f.relatedRequest(b.cfg.Name), m.Raw) })
 	}
 }
 
-// Request routes a server→client request to the client that owns the back
-// session. A request that arrives while the client is still completing its
-// handshake (servers ask for roots right after their own initialize) is
-// held until the client is ready, for at most readyWait.
+// Request routes a server→client request of the shared back session to
+// the client it serves; with several clients that is ambiguous, and the
+// request is refused with the configuration that fixes it.
 func (b *backend) Request(s *upstream.Session, m jsonrpc.Message) {
 	b.g.frontsMu.Lock()
 	var owner *Front
@@ -466,16 +504,28 @@ func (b *backend) Request(s *upstream.Session, m jsonrpc.Message) {
 		_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the gateway cannot forward "+m.Method+": "+reason, nil))
 		return
 	}
+	owner.requestFromBackend(s, m)
+}
+
+// requestFromBackend forwards a backend's request to this client. A
+// request that arrives while the client is still completing its handshake
+// (servers ask for roots right after their own initialize) is held until
+// the client is ready, for at most readyWait.
+func (f *Front) requestFromBackend(s *upstream.Session, m jsonrpc.Message) {
 	select {
-	case <-owner.ready:
-		owner.forwardRequest(s, m)
+	case <-f.ready:
+		f.forwardRequest(s, m)
 	default:
 		go func() {
+			t := time.NewTimer(readyWait)
+			defer t.Stop()
 			select {
-			case <-owner.ready:
-				owner.forwardRequest(s, m)
-			case <-time.After(readyWait):
+			case <-f.ready:
+				f.forwardRequest(s, m)
+			case <-t.C:
 				_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the gateway cannot forward "+m.Method+": the client did not finish initializing", nil))
+			case <-f.ctx.Done():
+				_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the client disconnected", nil))
 			}
 		}()
 	}

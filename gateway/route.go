@@ -215,12 +215,13 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 	if b == nil {
 		return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %q is not running in this gateway", server)}
 	}
-	s, err := b.sv.Session()
+	s, err := f.backSession(ctx, b)
 	if err != nil {
 		return nil, err
 	}
 	var opts upstream.CallOptions
 	if tok := progressToken(params); tok != nil {
+		related := requestID(ctx)
 		opts.OnProgress = func(p []byte) {
 			if ctx.Err() != nil {
 				return // cancelled: late progress is dropped
@@ -229,7 +230,7 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 			if err != nil {
 				return
 			}
-			f.send(jsonrpc.AppendNotification(make([]byte, 0, len(p2)+64), "notifications/progress", p2))
+			f.sendFor(related, jsonrpc.AppendNotification(make([]byte, 0, len(p2)+64), "notifications/progress", p2))
 		}
 	}
 	return s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
@@ -355,7 +356,9 @@ func (f *Front) setLevel(ctx context.Context, c *plugin.Call) ([]byte, error) {
 	}
 	for _, b := range f.g.backends {
 		b.mu.Lock()
-		b.logLevel = c.Params
+		if !b.perClient {
+			b.logLevel = c.Params // re-applied when the shared session restarts
+		}
 		has, _ := jsonrpc.Get(b.caps, "logging")
 		b.mu.Unlock()
 		if has == nil {

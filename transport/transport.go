@@ -29,6 +29,24 @@ type Conn interface {
 	Close() error
 }
 
+// RoutedWriter is implemented by connections that carry messages to the
+// peer on several streams (the streamable HTTP front door: one stream per
+// POST plus the session's GET stream), so that each message goes where the
+// peer expects it.
+//
+// Callers that know these facts use RoutedWriter when the Conn implements
+// it, and Write otherwise.
+type RoutedWriter interface {
+	// WriteResponse sends msg, the response to the peer's request whose
+	// raw JSON-RPC id is id.
+	WriteResponse(id, msg []byte) error
+	// WriteFor sends msg, a message caused by the peer's request with raw
+	// id related (progress, a server→client request it led to). A nil
+	// related means the message belongs to no request and goes on the
+	// session's own stream.
+	WriteFor(related, msg []byte) error
+}
+
 // ErrClosed is returned (wrapped) by Read and Write after Close.
 var ErrClosed = errors.New("connection closed")
 

@@ -28,6 +28,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/catalog"
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/gateway"
+	"github.com/mcpgw/mcp-gateway/httpfront"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
 	_ "github.com/mcpgw/mcp-gateway/plugins/all" // every built plugin
@@ -55,6 +56,7 @@ type options struct {
 	version    bool
 	scan       bool
 	cpuProfile string
+	listen     string
 }
 
 type listFlag struct{ list *[]string }
@@ -71,6 +73,7 @@ const usage = `mcp-gateway: one MCP endpoint in front of many MCP servers.
 
 Usage:
   mcp-gateway [flags]            serve MCP over stdio (for Claude Desktop and other clients)
+  mcp-gateway --listen ADDR      serve MCP over HTTP at http://ADDR/mcp (and legacy SSE at /sse)
   mcp-gateway servers [flags]    start every server once and show its state (exit 1 if one fails)
   mcp-gateway tools [flags]      start every server once and show the merged tool catalog
 
@@ -78,6 +81,8 @@ Flags:
   --mcp-json-path PATH   config file (default ./mcp.json): Claude Desktop "mcpServers",
                          the nested "mcp-gateway" → "servers" form, or VS Code "servers"
   -p, --plugin NAME      enable a plugin; repeatable (known: %s)
+  --listen ADDR          serve streamable HTTP instead of stdio, e.g. 127.0.0.1:8080; a bare
+                         port (:8080) binds 127.0.0.1, 0.0.0.0:8080 every interface
   --log-level LEVEL      debug, info, warn or error (default info; env LOGLEVEL)
   --log-format FORMAT    text or json (default text); logs go to stderr
   --data-dir DIR         where state is kept (default $XDG_DATA_HOME/mcp-gateway,
@@ -137,6 +142,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.scan, "scan", false, "")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "")
+	fs.StringVar(&o.listen, "listen", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -291,13 +297,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	g, err := gateway.New(gateway.Options{Config: cfg, Plugins: st.plugins, Log: log, Version: buildVersion(), DialRemote: dialRemote})
+	httpCfg, err := httpfront.LoadConfig(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
+		return 2
+	}
+	listen := st.o.listen
+	if listen == "" {
+		listen = httpCfg.Listen
+	}
+	g, err := gateway.New(gateway.Options{Config: cfg, Plugins: st.plugins, Log: log, Version: buildVersion(),
+		DialRemote: dialRemote, MultiClient: listen != ""})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if listen != "" {
+		return serveHTTP(ctx, listen, httpCfg, g, st, stderr)
+	}
 	log.Info("mcp-gateway starting", "version", buildVersion(), "config", cfg.Path, "format", cfg.Format,
 		"servers", len(cfg.Servers), "plugins", plugin.Registered(), "data_dir", st.dataDir)
 	g.Start(ctx)

@@ -1,0 +1,672 @@
+// Package httpfront is the gateway's HTTP front door: MCP over streamable
+// HTTP at /mcp (sessions with Mcp-Session-Id, answers as JSON or as an SSE
+// stream, the GET stream, DELETE, resumption with Last-Event-ID), the legacy
+// HTTP+SSE transport at /sse and /message, and /healthz and /readyz.
+//
+// Each client session is a gateway front session (gateway.Front); this
+// package only moves messages between HTTP and it, and routes each message
+// from the gateway to the stream the client expects it on: a response and
+// what its request caused to that request's POST, everything else to the
+// GET stream. Payloads are never re-encoded.
+//
+// Quick start:
+//
+//	h := httpfront.New(httpfront.Options{Gateway: g, Log: log})
+//	srv := &http.Server{Handler: h}
+//	srv.RegisterOnShutdown(h.Drain)
+//	go srv.Serve(listener)
+//	...
+//	srv.Shutdown(ctx); h.Close()
+package httpfront
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpgw/mcp-gateway/gateway"
+	"github.com/mcpgw/mcp-gateway/jsonrpc"
+)
+
+// Options configures a Handler.
+type Options struct {
+	// Gateway serves the sessions; it must have been built with
+	// gateway.Options.MultiClient set.
+	Gateway *gateway.Gateway
+	// Log receives the front door's logs. Nil: slog.Default().
+	Log *slog.Logger
+	// MaxBodyBytes bounds a request body. Zero value: the gateway's
+	// maxMessageBytes default (32 MiB).
+	MaxBodyBytes int64
+	// Loopback tells that the listener is bound to a loopback address: then
+	// only Host headers naming localhost, 127.0.0.1 or ::1 (or one of
+	// AllowedHosts) are served, against DNS rebinding.
+	Loopback bool
+	// AllowedHosts are further Host values (without port) to serve. Empty
+	// on a non-loopback listener: any.
+	AllowedHosts []string
+	// AllowedOrigins are origins ("https://app.example.com") whose browser
+	// requests are served. Requests without an Origin header (every
+	// non-browser client) are always served; with one, the origin must be
+	// listed, be on a loopback host when Loopback is set, or match the
+	// request's own host. Zero value: none beyond those.
+	AllowedOrigins []string
+	// SessionIdleTimeout closes a session that has had no request and no
+	// open stream for this long. Zero value: 30 minutes.
+	SessionIdleTimeout time.Duration
+	// MaxSessions caps the sessions held at once; a new session beyond it
+	// is refused with 503. Zero value: 10000.
+	MaxSessions int
+	// SessionBufferBytes bounds what may wait, per session, for a client
+	// to read it. Zero value: 64 MiB or twice MaxBodyBytes, the larger.
+	SessionBufferBytes int
+	// KeepAlive is the interval of SSE comment lines that keep idle
+	// streams open through proxies. Zero value: 15s.
+	KeepAlive time.Duration
+	// Authenticate, if not nil, establishes who is calling; an error is
+	// answered with 401 and its message. Nil: every caller is "anonymous".
+	Authenticate func(r *http.Request) (principal string, err error)
+}
+
+// Defaults of Options.
+const (
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	DefaultMaxSessions        = 10000
+	DefaultKeepAlive          = 15 * time.Second
+	maxRequestsPerSession     = 4096
+)
+
+// Errors of sessions, shown to clients.
+var (
+	errDuplicateID     = errors.New("a request with this id is already in progress on this session; ids must be unique")
+	errTooManyRequests = fmt.Errorf("too many requests in progress on this session (limit %d); wait for some to finish", maxRequestsPerSession)
+	errSlowClient      = errors.New("the client does not read its answers; session closed")
+)
+
+// Handler serves the front door. Create it with New.
+type Handler struct {
+	o   Options
+	g   *gateway.Gateway
+	log *slog.Logger
+	mux *http.ServeMux
+
+	sessions sync.Map // id → *session
+	count    atomic.Int64
+	draining atomic.Bool
+	drain    chan struct{} // closed by Drain: long-lived streams end
+	drainOne sync.Once
+	stop     chan struct{}
+	stopOne  sync.Once
+	wg       sync.WaitGroup
+	baseCtx  context.Context
+	cancel   context.CancelFunc
+}
+
+// New returns a Handler; it starts the idle-session reaper, which Close
+// stops.
+func New(o Options) *Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 32 << 20
+	}
+	if o.SessionIdleTimeout <= 0 {
+		o.SessionIdleTimeout = DefaultSessionIdleTimeout
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.SessionBufferBytes <= 0 {
+		o.SessionBufferBytes = max(64<<20, int(2*o.MaxBodyBytes))
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = DefaultKeepAlive
+	}
+	h := &Handler{o: o, g: o.Gateway, log: o.Log.With("component", "http"), drain: make(chan struct{}), stop: make(chan struct{})}
+	h.baseCtx, h.cancel = context.WithCancel(context.Background())
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("/mcp", h.serveMCP)
+	h.mux.HandleFunc("/sse", h.serveLegacyStream)
+	h.mux.HandleFunc("/message", h.serveLegacyMessage)
+	h.mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	h.mux.HandleFunc("/readyz", h.serveReady)
+	h.wg.Add(1)
+	go h.reap()
+	return h
+}
+
+// ServeHTTP checks Host and Origin, then routes the request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.hostAllowed(r.Host) {
+		httpError(w, http.StatusForbidden, fmt.Sprintf("host %q is not served here (DNS rebinding protection); add it to gateway.http.allowedHosts", r.Host))
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin, r.Host) {
+		httpError(w, http.StatusForbidden, fmt.Sprintf("origin %q is not allowed; add it to gateway.http.allowedOrigins", origin))
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	select {
+	case <-h.g.Ready():
+	default:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "starting: backends have not all finished their first start\n")
+		return
+	}
+	if h.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "shutting down\n")
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func stripPort(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
+}
+
+func (h *Handler) hostAllowed(hostport string) bool {
+	host := stripPort(hostport)
+	for _, a := range h.o.AllowedHosts {
+		if strings.EqualFold(a, host) {
+			return true
+		}
+	}
+	if h.o.Loopback {
+		return isLoopbackHost(host)
+	}
+	return len(h.o.AllowedHosts) == 0
+}
+
+func (h *Handler) originAllowed(origin, reqHost string) bool {
+	for _, a := range h.o.AllowedOrigins {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if h.o.Loopback && isLoopbackHost(u.Hostname()) {
+		return true
+	}
+	return strings.EqualFold(u.Host, reqHost)
+}
+
+// principal authenticates the request; on failure it has answered.
+func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if h.o.Authenticate == nil {
+		return "anonymous", true
+	}
+	p, err := h.o.Authenticate(r)
+	if err != nil {
+		httpError(w, http.StatusUnauthorized, err.Error())
+		return "", false
+	}
+	return p, true
+}
+
+// serveMCP is the streamable HTTP endpoint.
+func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		h.servePost(w, r)
+	case http.MethodGet:
+		h.serveGet(w, r)
+	case http.MethodDelete:
+		h.serveDelete(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on /mcp; use POST, GET or DELETE")
+	}
+}
+
+// accepts reports whether the Accept header allows the media type (a
+// missing header allows everything).
+func accepts(r *http.Request, typ string) bool {
+	vals := r.Header.Values("Accept")
+	if len(vals) == 0 {
+		return true
+	}
+	major, _, _ := strings.Cut(typ, "/")
+	for _, v := range vals {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+			mt = strings.TrimSpace(mt)
+			if mt == typ || mt == "*/*" || mt == major+"/*" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readBody reads a POST body within the size limit; on failure it has
+// answered.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		rpcHTTPError(w, http.StatusUnsupportedMediaType, nil, jsonrpc.CodeInvalidRequest,
+			fmt.Sprintf("Content-Type must be application/json, got %q", ct))
+		return nil, false
+	}
+	if r.ContentLength > h.o.MaxBodyBytes {
+		rpcHTTPError(w, http.StatusRequestEntityTooLarge, nil, jsonrpc.CodeInvalidRequest, h.tooLarge())
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
+	if err != nil {
+		rpcHTTPError(w, http.StatusBadRequest, nil, jsonrpc.CodeInvalidRequest, "could not read the request body: "+err.Error())
+		return nil, false
+	}
+	if int64(len(body)) > h.o.MaxBodyBytes {
+		rpcHTTPError(w, http.StatusRequestEntityTooLarge, nil, jsonrpc.CodeInvalidRequest, h.tooLarge())
+		return nil, false
+	}
+	return body, true
+}
+
+func (h *Handler) tooLarge() string {
+	return fmt.Sprintf("request body larger than the %d-byte limit (raise gateway.maxMessageBytes to allow it)", h.o.MaxBodyBytes)
+}
+
+// parse parses one JSON-RPC message; on failure it has answered.
+func parse(w http.ResponseWriter, body []byte) (jsonrpc.Message, bool) {
+	m, err := jsonrpc.Parse(body)
+	if err != nil {
+		code := jsonrpc.CodeInvalidRequest
+		var se *jsonrpc.SyntaxError
+		if errors.As(err, &se) {
+			code = jsonrpc.CodeParseError
+		}
+		rpcHTTPError(w, http.StatusBadRequest, m.ID, code, "malformed message: "+err.Error())
+		return m, false
+	}
+	return m, true
+}
+
+// supportedVersion reports whether the MCP-Protocol-Version header names a
+// revision the gateway speaks (absent: assumed 2025-03-26, as specified).
+func supportedVersion(v string) bool {
+	switch v {
+	case "", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05":
+		return true
+	}
+	return false
+}
+
+func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
+	if !accepts(r, "application/json") && !accepts(r, "text/event-stream") {
+		rpcHTTPError(w, http.StatusNotAcceptable, nil, jsonrpc.CodeInvalidRequest, "Accept must allow application/json and text/event-stream")
+		return
+	}
+	principal, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	m, ok := parse(w, body)
+	if !ok {
+		return
+	}
+	if v := r.Header.Get("MCP-Protocol-Version"); !supportedVersion(v) {
+		rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest,
+			fmt.Sprintf("unsupported MCP-Protocol-Version %q (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)", v))
+		return
+	}
+	var s *session
+	sid := r.Header.Get("Mcp-Session-Id")
+	if m.Kind == jsonrpc.KindRequest && m.Method == "initialize" {
+		if sid != "" {
+			rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest, "initialize must not carry an Mcp-Session-Id; it starts a new session")
+			return
+		}
+		if s, ok = h.newSession(w, m.ID, principal, false); !ok {
+			return
+		}
+		w.Header().Set("Mcp-Session-Id", s.id)
+	} else if s, ok = h.lookup(w, m.ID, sid, principal); !ok {
+		return
+	}
+	s.touch()
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	if m.Kind != jsonrpc.KindRequest {
+		s.front.ReceiveParsed(m)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	st, err := s.openRequestStream(m.ID)
+	if err != nil {
+		rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest, err.Error())
+		return
+	}
+	s.front.ReceiveParsed(m)
+	h.writeStream(w, r, s, st, accepts(r, "text/event-stream"), false)
+}
+
+// newSession creates a session; on failure it has answered.
+func (h *Handler) newSession(w http.ResponseWriter, id []byte, principal string, legacy bool) (*session, bool) {
+	if h.draining.Load() {
+		rpcHTTPError(w, http.StatusServiceUnavailable, id, jsonrpc.CodeInternalError, "the gateway is shutting down; connect to another instance")
+		return nil, false
+	}
+	if h.count.Add(1) > int64(h.o.MaxSessions) {
+		h.count.Add(-1)
+		h.log.Warn("refused a new session: the session limit is reached", "limit", h.o.MaxSessions)
+		rpcHTTPError(w, http.StatusServiceUnavailable, id, jsonrpc.CodeInternalError,
+			fmt.Sprintf("too many sessions (limit %d); try again later", h.o.MaxSessions))
+		return nil, false
+	}
+	s := newSession(h, principal, legacy)
+	s.front = h.g.OpenFront(h.baseCtx, s, principal)
+	h.sessions.Store(s.id, s)
+	h.log.Debug("session opened", "session", s.id, "principal", principal, "legacy", legacy)
+	return s, true
+}
+
+// lookup finds the session of a request; on failure it has answered. A
+// session belongs to the principal that created it: to anyone else it
+// does not exist.
+func (h *Handler) lookup(w http.ResponseWriter, id []byte, sid, principal string) (*session, bool) {
+	if sid == "" {
+		rpcHTTPError(w, http.StatusBadRequest, id, jsonrpc.CodeInvalidRequest, "missing Mcp-Session-Id header; send initialize first to start a session")
+		return nil, false
+	}
+	v, ok := h.sessions.Load(sid)
+	if !ok || v.(*session).principal != principal {
+		rpcHTTPError(w, http.StatusNotFound, id, jsonrpc.CodeInvalidRequest, "unknown or expired session; send initialize to start a new one")
+		return nil, false
+	}
+	s := v.(*session)
+	if s.legacy {
+		rpcHTTPError(w, http.StatusBadRequest, id, jsonrpc.CodeInvalidRequest, "this session uses the legacy SSE transport; post to its /message endpoint")
+		return nil, false
+	}
+	return s, true
+}
+
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
+	if !accepts(r, "text/event-stream") {
+		httpError(w, http.StatusNotAcceptable, "GET /mcp opens an event stream: Accept must allow text/event-stream")
+		return
+	}
+	principal, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	s, ok := h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), principal)
+	if !ok {
+		return
+	}
+	s.touch()
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	st := s.own
+	resume := false
+	var after int64
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		sid, seq, ok := parseEventID(last)
+		if ok {
+			st = s.streamByID(sid)
+		}
+		if !ok || st == nil {
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("cannot resume after event %q: the stream is gone; open a new GET stream", last))
+			return
+		}
+		resume, after = true, seq
+	}
+	if !st.attach(resume, after) {
+		if st == s.own && !resume {
+			httpError(w, http.StatusConflict, "this session already has a GET stream open; close it first")
+		} else {
+			httpError(w, http.StatusBadRequest, "cannot resume: the events after that id are no longer held, or the stream is being read elsewhere")
+		}
+		return
+	}
+	h.writeStream(w, r, s, st, true, true)
+}
+
+func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
+	principal, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	s, ok := h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), principal)
+	if !ok {
+		return
+	}
+	h.closeSession(s)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeStream writes a stream to the client until it is complete, the
+// client goes away (the stream stays, for resumption), or the session or
+// the server ends. A POST answered by its response alone is sent as JSON
+// when the client accepts it; anything longer as an SSE stream.
+func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session, st *stream, sse, attached bool) {
+	if !attached {
+		st.attach(false, 0)
+	}
+	defer func() {
+		st.detach()
+		if !st.standalone() && st.finished() {
+			s.finishStream(st)
+		}
+	}()
+	started := false
+	var bw *bufio.Writer
+	var keepAlive *time.Ticker
+	fl, _ := w.(http.Flusher)
+	start := func() {
+		hd := w.Header()
+		hd.Set("Content-Type", "text/event-stream")
+		hd.Set("Cache-Control", "no-cache, no-transform")
+		hd.Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		bw = bufio.NewWriterSize(w, 8<<10)
+		keepAlive = time.NewTicker(h.o.KeepAlive)
+		started = true
+	}
+	defer func() {
+		if keepAlive != nil {
+			keepAlive.Stop()
+		}
+	}()
+	if st.standalone() {
+		start()
+		if s.legacy {
+			// The legacy transport's first event tells where to post.
+			bw.WriteString("event: endpoint\ndata: message?sessionId=")
+			bw.WriteString(s.id)
+			bw.WriteString("\n\n")
+		} else {
+			bw.WriteString(": stream open\n\n")
+		}
+		bw.Flush()
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	var idBuf [40]byte
+	for {
+		b := st.take()
+		if !started && b.complete && (!sse || (len(b.msgs) == 1 && accepts(r, "application/json"))) {
+			// A plain JSON answer: the response alone, or, for a client
+			// that takes no event stream, the response with what came
+			// before it moved to the session's own stream.
+			for i, m := range b.msgs {
+				if b.first+int64(i) == b.respSeq {
+					w.Header().Set("Content-Type", "application/json")
+					w.Write(m)
+				} else {
+					s.Write(m)
+				}
+			}
+			return
+		}
+		if !started && !sse {
+			for _, m := range b.msgs {
+				s.Write(m)
+			}
+			b.msgs = nil
+		}
+		if len(b.msgs) > 0 {
+			if !started {
+				start()
+			}
+			for i, m := range b.msgs {
+				writeEvent(bw, st.eventID(idBuf[:0], b.first+int64(i)), m)
+			}
+			if err := bw.Flush(); err != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		if (b.complete && !st.standalone()) || b.ended {
+			return
+		}
+		var tick <-chan time.Time
+		if keepAlive != nil {
+			tick = keepAlive.C
+		}
+		select {
+		case <-st.wake:
+		case <-tick:
+			bw.WriteString(": keep-alive\n\n")
+			if bw.Flush() != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		case <-r.Context().Done():
+			return
+		case <-h.drainFor(st):
+			return
+		}
+	}
+}
+
+// drainFor returns the channel that ends a stream when the server drains:
+// long-lived streams (GET) end at once; POST streams run until their
+// response.
+func (h *Handler) drainFor(st *stream) <-chan struct{} {
+	if st.standalone() {
+		return h.drain
+	}
+	return nil
+}
+
+// closeSession ends a session and its front session.
+func (h *Handler) closeSession(s *session) {
+	if _, loaded := h.sessions.LoadAndDelete(s.id); !loaded {
+		return
+	}
+	h.count.Add(-1)
+	s.close()
+	s.front.Close()
+	h.log.Debug("session closed", "session", s.id)
+}
+
+// reap closes sessions idle for longer than SessionIdleTimeout.
+func (h *Handler) reap() {
+	defer h.wg.Done()
+	t := time.NewTicker(max(h.o.SessionIdleTimeout/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-h.o.SessionIdleTimeout).UnixNano()
+		h.sessions.Range(func(_, v any) bool {
+			s := v.(*session)
+			if s.active.Load() == 0 && s.lastUsed.Load() < cutoff {
+				h.log.Info("closing an idle session", "session", s.id, "idle_timeout", h.o.SessionIdleTimeout)
+				h.closeSession(s)
+			}
+			return true
+		})
+	}
+}
+
+// Sessions returns how many sessions are open.
+func (h *Handler) Sessions() int { return int(h.count.Load()) }
+
+// Drain starts a graceful shutdown: new sessions are refused, /readyz
+// fails, and long-lived streams end so that http.Server.Shutdown can
+// complete once the calls in flight have been answered. Register it with
+// http.Server.RegisterOnShutdown.
+func (h *Handler) Drain() {
+	h.drainOne.Do(func() {
+		h.draining.Store(true)
+		close(h.drain)
+	})
+}
+
+// Close closes every session (cancelling what is still in flight) and
+// stops the reaper.
+func (h *Handler) Close() {
+	h.Drain()
+	h.stopOne.Do(func() { close(h.stop) })
+	h.sessions.Range(func(_, v any) bool {
+		h.closeSession(v.(*session))
+		return true
+	})
+	h.cancel()
+	h.wg.Wait()
+}
+
+// httpError answers with a plain-text error.
+func httpError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}
+
+// rpcHTTPError answers with an HTTP status and a JSON-RPC error response
+// (id null when the request's id is not known).
+func rpcHTTPError(w http.ResponseWriter, status int, id []byte, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(jsonrpc.AppendErrorResponse(nil, id, jsonrpc.AppendError(nil, code, msg, nil)))
+}

@@ -1,0 +1,301 @@
+package httpfront
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcpgw/mcp-gateway/config"
+	"github.com/mcpgw/mcp-gateway/gateway"
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// frontDoor runs a gateway with the given servers behind a Handler on an
+// httptest server.
+type frontDoor struct {
+	t   *testing.T
+	g   *gateway.Gateway
+	h   *Handler
+	srv *httptest.Server
+	url string // .../mcp
+}
+
+func quietLog(t *testing.T) *slog.Logger {
+	if os.Getenv("HTTPFRONT_DEBUG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func kitchenServers(t *testing.T, isolation string, names ...string) map[string]any {
+	bin := testenv.BuildBinary(t, "./internal/testservers/kitchen")
+	servers := map[string]any{}
+	for _, n := range names {
+		s := map[string]any{"command": bin, "args": []string{"-name", n}}
+		if isolation != "" {
+			s["isolation"] = isolation
+		}
+		servers[n] = s
+	}
+	return servers
+}
+
+func newFrontDoor(t *testing.T, servers map[string]any, tune func(*Options)) *frontDoor {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]any{"mcpServers": servers})
+	cfg, err := config.Parse("test.json", raw, func(string) (string, bool) { return "", false }, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := quietLog(t)
+	g, err := gateway.New(gateway.Options{Config: cfg, Log: log, Version: "test", MultiClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Start(ctx)
+	o := Options{Gateway: g, Log: log, Loopback: true}
+	if tune != nil {
+		tune(&o)
+	}
+	h := New(o)
+	srv := httptest.NewServer(h)
+	fd := &frontDoor{t: t, g: g, h: h, srv: srv, url: srv.URL + "/mcp"}
+	t.Cleanup(func() {
+		srv.Config.RegisterOnShutdown(h.Drain)
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		srv.Config.Shutdown(sctx)
+		srv.Close()
+		h.Close()
+		cancel()
+		g.Close()
+	})
+	<-g.Ready()
+	return fd
+}
+
+func (fd *frontDoor) connect(opts *mcp.ClientOptions) *mcp.ClientSession {
+	fd.t.Helper()
+	c := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, opts)
+	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: fd.url}, nil)
+	if err != nil {
+		fd.t.Fatal(err)
+	}
+	fd.t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func callText(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) string {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("call %s: %v", name, err)
+	}
+	if len(res.Content) == 0 {
+		t.Fatalf("call %s: no content", name)
+	}
+	tc, ok := res.Content[0].(*mcp.TextContent)
+	if !ok {
+		t.Fatalf("call %s: content is %T", name, res.Content[0])
+	}
+	if res.IsError {
+		t.Fatalf("call %s: tool error: %s", name, tc.Text)
+	}
+	return tc.Text
+}
+
+func TestStreamableSessionEndToEnd(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "", "alpha", "beta"), nil)
+	var mu sync.Mutex
+	var progress []float64
+	cs := fd.connect(&mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+		mu.Lock()
+		progress = append(progress, r.Params.Progress)
+		mu.Unlock()
+	}})
+	if got := callText(t, cs, "alpha__echo", map[string]any{"message": "hi"}); got != "alpha: hi" {
+		t.Errorf("alpha echo = %q", got)
+	}
+	if got := callText(t, cs, "beta__echo", map[string]any{"message": "yo"}); got != "beta: yo" {
+		t.Errorf("beta echo = %q", got)
+	}
+	params := &mcp.CallToolParams{Name: "alpha__slow", Arguments: map[string]any{"steps": 3, "delayMs": 5}}
+	params.SetProgressToken("p1")
+	if _, err := cs.CallTool(context.Background(), params); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(progress)
+		mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d progress notifications, want 3", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tools, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tools.Tools) < 10 {
+		t.Errorf("only %d tools listed", len(tools.Tools))
+	}
+	if fd.h.Sessions() != 1 {
+		t.Errorf("%d sessions open, want 1", fd.h.Sessions())
+	}
+	cs.Close()
+	if fd.h.Sessions() != 0 {
+		t.Errorf("%d sessions open after the client closed (DELETE), want 0", fd.h.Sessions())
+	}
+}
+
+func TestLegacySSETransport(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), nil)
+	c := mcp.NewClient(&mcp.Implementation{Name: "old-client", Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.SSEClientTransport{Endpoint: fd.srv.URL + "/sse"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if got := callText(t, cs, "alpha__echo", map[string]any{"message": "old"}); got != "alpha: old" {
+		t.Errorf("echo = %q", got)
+	}
+}
+
+// TestPerClientSamplingIsolation: many sessions at once call a tool that
+// asks its client to sample; each client must get only its own request,
+// and each backend session only its own client's answer.
+func TestPerClientSamplingIsolation(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "per-client", "alpha"), nil)
+	const clients = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Go(func() {
+			me := fmt.Sprintf("client-%d", i)
+			cs := fd.connect(&mcp.ClientOptions{CreateMessageHandler: func(_ context.Context, r *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+				return &mcp.CreateMessageResult{Model: "m", Role: "assistant", Content: &mcp.TextContent{Text: "from " + me}}, nil
+			}})
+			for j := range 3 {
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "alpha__sample", Arguments: map[string]any{"prompt": fmt.Sprintf("%s-%d", me, j)}})
+				if err != nil {
+					errs <- fmt.Errorf("%s: %v", me, err)
+					return
+				}
+				got := res.Content[0].(*mcp.TextContent).Text
+				if want := "alpha sampled: from " + me; got != want {
+					errs <- fmt.Errorf("%s got %q, want %q", me, got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), func(o *Options) { o.MaxBodyBytes = 1 << 10 })
+	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+	post := func(body string, hdr map[string]string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, fd.url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range hdr {
+			if v == "" {
+				req.Header.Del(k)
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, _ := post(initBody, nil)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || sid == "" {
+		t.Fatalf("initialize: %d, session %q", resp.StatusCode, sid)
+	}
+	cases := []struct {
+		name   string
+		body   string
+		hdr    map[string]string
+		status int
+		want   string
+	}{
+		{"malformed JSON", `{"jsonrpc":"2.0","id":2,`, map[string]string{"Mcp-Session-Id": sid}, 400, `"code":-32700`},
+		{"wrong content type", `{}`, map[string]string{"Content-Type": "text/plain", "Mcp-Session-Id": sid}, 415, "Content-Type must be application/json"},
+		{"missing session", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, nil, 400, "missing Mcp-Session-Id"},
+		{"forged session", `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": "deadbeef"}, 404, "unknown or expired session"},
+		{"case-smuggled key", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"alpha__echo","Name":"alpha__crash"}}`, map[string]string{"Mcp-Session-Id": sid}, 200, `"code":-32602`},
+		{"oversized body", `{"jsonrpc":"2.0","id":6,"method":"tools/list","params":{"x":"` + strings.Repeat("a", 2<<10) + `"}}`, map[string]string{"Mcp-Session-Id": sid}, 413, "larger than the 1024-byte limit"},
+		{"unsupported protocol version", `{"jsonrpc":"2.0","id":7,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "1999-01-01"}, 400, "unsupported MCP-Protocol-Version"},
+		{"bad origin", `{"jsonrpc":"2.0","id":8,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "Origin": "https://evil.example"}, 403, "not allowed"},
+		{"no acceptable type", `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "Accept": "text/html"}, 406, "Accept must allow"},
+		{"good call still works", `{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"alpha__echo","arguments":{"message":"ok"}}}`, map[string]string{"Mcp-Session-Id": sid}, 200, `alpha: ok`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := post(c.body, c.hdr)
+			if resp.StatusCode != c.status || !strings.Contains(body, c.want) {
+				t.Errorf("status %d body %q; want %d with %q", resp.StatusCode, body, c.status, c.want)
+			}
+		})
+	}
+	// A DNS-rebinding Host is refused.
+	req, _ := http.NewRequest(http.MethodGet, fd.srv.URL+"/healthz", nil)
+	req.Host = "attacker.example"
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign Host: status %d, want 403", r2.StatusCode)
+	}
+}
+
+func TestHealthAndReady(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), nil)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(fd.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	fd.h.Drain()
+	resp, err := http.Get(fd.srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining: %d, want 503", resp.StatusCode)
+	}
+}

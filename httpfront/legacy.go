@@ -1,0 +1,66 @@
+package httpfront
+
+import "net/http"
+
+// The legacy HTTP+SSE transport (protocol 2024-11-05): GET /sse opens the
+// session and its one event stream, whose first event names the endpoint
+// to POST messages to (/message?sessionId=...); every message to the
+// client, answers included, travels on that stream. The session ends with
+// the stream.
+
+func (h *Handler) serveLegacyStream(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		httpError(w, http.StatusMethodNotAllowed, "the legacy SSE endpoint takes GET; post messages to the endpoint its first event names")
+		return
+	}
+	if !accepts(r, "text/event-stream") {
+		httpError(w, http.StatusNotAcceptable, "GET /sse opens an event stream: Accept must allow text/event-stream")
+		return
+	}
+	principal, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	s, ok := h.newSession(w, nil, principal, true)
+	if !ok {
+		return
+	}
+	defer h.closeSession(s)
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	if !s.own.attach(false, 0) {
+		return
+	}
+	h.writeStream(w, r, s, s.own, true, true)
+}
+
+func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		httpError(w, http.StatusMethodNotAllowed, "post JSON-RPC messages here")
+		return
+	}
+	principal, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	sid := r.URL.Query().Get("sessionId")
+	v, found := h.sessions.Load(sid)
+	if sid == "" || !found || !v.(*session).legacy || v.(*session).principal != principal {
+		httpError(w, http.StatusNotFound, "unknown or closed session; open GET /sse again")
+		return
+	}
+	s := v.(*session)
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	m, ok := parse(w, body)
+	if !ok {
+		return
+	}
+	s.touch()
+	s.front.ReceiveParsed(m)
+	w.WriteHeader(http.StatusAccepted)
+}

@@ -1,0 +1,218 @@
+package httpfront
+
+import (
+	"bufio"
+	"strconv"
+	"sync"
+)
+
+// stream is one sequence of messages to the client: the answer to one POST
+// (its response and whatever the request caused), or the session's own
+// stream (the GET stream; messages that belong to no request).
+//
+// Messages are queued without blocking, so that a slow client never holds
+// up a backend that serves others; the queue is bounded by the session's
+// byte budget. Every message gets a sequence number, which is also its SSE
+// event id ("<stream>_<seq>"), and the last ones sent stay in a short
+// history, so that a client that lost the connection can resume with
+// Last-Event-ID.
+type stream struct {
+	id   int64
+	sess *session
+	own  bool // the session's own stream (never complete); immutable
+
+	mu       sync.Mutex
+	events   [][]byte // history and queue; events[0] has sequence base
+	base     int64
+	next     int64 // sequence of the next event to write to the client
+	bytes    int   // bytes held in events
+	want     int   // responses still expected (POST streams)
+	respSeq  int64 // sequence of the response, once pushed (else -1)
+	attached bool  // a connection is writing this stream
+	ended    bool  // every expected response was written, or the session closed
+	wake     chan struct{}
+}
+
+// historyLen is how many events already sent a stream keeps for
+// resumption.
+const historyLen = 64
+
+func newStream(sess *session, id int64, want int) *stream {
+	return &stream{id: id, sess: sess, own: want < 0, want: want, respSeq: -1, wake: make(chan struct{}, 1)}
+}
+
+// push queues msg; isResponse marks one of the responses the stream waits
+// for. It reports false when the session's byte budget is exhausted.
+func (st *stream) push(msg []byte, isResponse bool) bool {
+	st.mu.Lock()
+	if st.ended {
+		st.mu.Unlock()
+		return false
+	}
+	if !st.sess.reserve(len(msg)) {
+		st.mu.Unlock()
+		return false
+	}
+	st.events = append(st.events, msg)
+	st.bytes += len(msg)
+	if isResponse && st.want > 0 {
+		st.want--
+		st.respSeq = st.base + int64(len(st.events)) - 1
+	}
+	st.trimLocked()
+	st.mu.Unlock()
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// trimLocked drops sent events beyond the history length.
+func (st *stream) trimLocked() {
+	sent := int(st.next - st.base)
+	if drop := sent - historyLen; drop > 0 {
+		for _, e := range st.events[:drop] {
+			st.bytes -= len(e)
+			st.sess.release(len(e))
+		}
+		st.events = append(st.events[:0:0], st.events[drop:]...)
+		st.base += int64(drop)
+	}
+}
+
+// batch is what take hands to the writer.
+type batch struct {
+	first    int64    // sequence of msgs[0]
+	msgs     [][]byte // events not yet written, in order
+	respSeq  int64    // sequence of the stream's response, -1 if not pushed
+	complete bool     // every expected response is among what was taken
+	ended    bool     // the stream was ended (the session closed)
+}
+
+// take returns the events not yet written and marks them written.
+func (st *stream) take() batch {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	b := batch{first: st.next, respSeq: st.respSeq, ended: st.ended}
+	i := int(st.next - st.base)
+	b.msgs = st.events[i:len(st.events):len(st.events)]
+	st.next = st.base + int64(len(st.events))
+	st.trimLocked()
+	b.complete = st.want == 0
+	return b
+}
+
+// pending reports whether events are waiting to be written.
+func (st *stream) pending() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.next < st.base+int64(len(st.events))
+}
+
+// finished reports whether a POST stream has had its response written.
+func (st *stream) finished() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.want == 0 && st.next >= st.base+int64(len(st.events))
+}
+
+// idle reports whether a stream is finished and nobody is writing it.
+func (st *stream) idle() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return !st.attached && st.want == 0
+}
+
+func (st *stream) standalone() bool { return st.own }
+
+// attach marks a connection as the stream's writer; it fails when another
+// one is writing. With resume, writing restarts after the event with
+// sequence after (which the client last saw); false when those events are
+// gone.
+func (st *stream) attach(resume bool, after int64) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.attached {
+		return false
+	}
+	if resume {
+		if after+1 < st.base || after+1 > st.base+int64(len(st.events)) {
+			return false
+		}
+		st.next = after + 1
+	}
+	st.attached = true
+	return true
+}
+
+func (st *stream) detach() {
+	st.mu.Lock()
+	st.attached = false
+	st.mu.Unlock()
+}
+
+// end marks the stream complete and releases its memory.
+func (st *stream) end() {
+	st.mu.Lock()
+	st.ended = true
+	st.sess.release(st.bytes)
+	st.events, st.bytes, st.base = nil, 0, st.next
+	st.mu.Unlock()
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+}
+
+// eventID is the SSE id of the event with sequence seq.
+func (st *stream) eventID(dst []byte, seq int64) []byte {
+	dst = strconv.AppendInt(dst, st.id, 10)
+	dst = append(dst, '_')
+	return strconv.AppendInt(dst, seq, 10)
+}
+
+// parseEventID splits an id made by eventID.
+func parseEventID(s string) (streamID, seq int64, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' {
+			a, err1 := strconv.ParseInt(s[:i], 10, 64)
+			b, err2 := strconv.ParseInt(s[i+1:], 10, 64)
+			return a, b, err1 == nil && err2 == nil && a >= 0 && b >= 0
+		}
+	}
+	return 0, 0, false
+}
+
+// writeEvent writes one SSE message event. msg is one line of JSON (our
+// encoder and the backends' never put raw newlines in it; if one did, each
+// line becomes its own data field, which SSE joins back with newlines).
+func writeEvent(w *bufio.Writer, id, msg []byte) {
+	if id != nil {
+		w.WriteString("id: ")
+		w.Write(id)
+		w.WriteByte('\n')
+	}
+	w.WriteString("event: message\n")
+	for {
+		i := indexNewline(msg)
+		w.WriteString("data: ")
+		if i < 0 {
+			w.Write(msg)
+			w.WriteString("\n\n")
+			return
+		}
+		w.Write(msg[:i])
+		w.WriteByte('\n')
+		msg = msg[i+1:]
+	}
+}
+
+func indexNewline(b []byte) int {
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			return i
+		}
+	}
+	return -1
+}
