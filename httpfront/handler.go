@@ -376,7 +376,8 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.front.ReceiveParsed(m)
-	h.writeStream(w, r, s, st, accepts(r, "text/event-stream"), false)
+	kick, _ := st.attach(false, 0) // a new stream: nobody else writes it
+	h.writeStream(w, r, s, st, accepts(r, "text/event-stream"), kick)
 }
 
 // newSession creates a session; on failure it has answered.
@@ -450,7 +451,8 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 		resume, after = true, seq
 	}
-	if !st.attach(resume, after) {
+	kick, ok := st.attach(resume, after)
+	if !ok {
 		if st == s.own && !resume {
 			httpError(w, http.StatusConflict, "this session already has a GET stream open; close it first")
 		} else {
@@ -458,7 +460,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	h.writeStream(w, r, s, st, true, true)
+	h.writeStream(w, r, s, st, true, kick)
 }
 
 func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
@@ -474,14 +476,12 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// writeStream writes a stream to the client until it is complete, the
-// client goes away (the stream stays, for resumption), or the session or
-// the server ends. A POST answered by its response alone is sent as JSON
+// writeStream writes a stream, which the caller has attached (kick is
+// attach's), to the client until it is complete, the client goes away or
+// another connection resumes it (the stream stays, for resumption), or the
+// session or the server ends. A POST answered by its response alone is sent as JSON
 // when the client accepts it; anything longer as an SSE stream.
-func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session, st *stream, sse, attached bool) {
-	if !attached {
-		st.attach(false, 0)
-	}
+func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session, st *stream, sse bool, kick <-chan struct{}) {
 	defer func() {
 		st.detach()
 		if !st.standalone() && st.finished() {
@@ -577,6 +577,8 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session
 				fl.Flush()
 			}
 		case <-r.Context().Done():
+			return
+		case <-kick:
 			return
 		case <-h.drainFor(st):
 			return

@@ -29,10 +29,11 @@ func (h *Handler) serveLegacyStream(w http.ResponseWriter, r *http.Request) {
 	defer h.closeSession(s)
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	if !s.own.attach(false, 0) {
+	kick, ok := s.own.attach(false, 0)
+	if !ok {
 		return
 	}
-	h.writeStream(w, r, s, s.own, true, true)
+	h.writeStream(w, r, s, s.own, true, kick)
 }
 
 func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // stream is one sequence of messages to the client: the answer to one POST
@@ -24,12 +25,14 @@ type stream struct {
 	mu       sync.Mutex
 	events   [][]byte // history and queue; events[0] has sequence base
 	base     int64
-	next     int64 // sequence of the next event to write to the client
-	bytes    int   // bytes held in events
-	want     int   // responses still expected (POST streams)
-	respSeq  int64 // sequence of the response, once pushed (else -1)
-	attached bool  // a connection is writing this stream
-	ended    bool  // every expected response was written, or the session closed
+	next     int64         // sequence of the next event to write to the client
+	bytes    int           // bytes held in events
+	want     int           // responses still expected (POST streams)
+	respSeq  int64         // sequence of the response, once pushed (else -1)
+	attached bool          // a connection is writing this stream
+	kick     chan struct{} // closed to make the current writer let go
+	released chan struct{} // closed when the current writer has let go
+	ended    bool          // every expected response was written, or the session closed
 	wake     chan struct{}
 }
 
@@ -126,29 +129,54 @@ func (st *stream) idle() bool {
 
 func (st *stream) standalone() bool { return st.own }
 
-// attach marks a connection as the stream's writer; it fails when another
-// one is writing. With resume, writing restarts after the event with
-// sequence after (which the client last saw); false when those events are
-// gone.
-func (st *stream) attach(resume bool, after int64) bool {
+// attach makes the caller the stream's writer. A connection resuming the
+// stream (resume: after the event with sequence after, which the client
+// last saw) takes it over from a writer whose connection may not have been
+// noticed as gone yet; a fresh one fails while another writes. It returns
+// the channel that tells the writer to let go, or false when the stream is
+// taken or the events to resume from are no longer held.
+func (st *stream) attach(resume bool, after int64) (<-chan struct{}, bool) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	if st.attached {
-		return false
+		if !resume {
+			st.mu.Unlock()
+			return nil, false
+		}
+		kick, released := st.kick, st.released
+		st.mu.Unlock()
+		close(kick)
+		t := time.NewTimer(5 * time.Second)
+		defer t.Stop()
+		select {
+		case <-released:
+		case <-t.C:
+			return nil, false
+		}
+		st.mu.Lock()
+		if st.attached {
+			st.mu.Unlock()
+			return nil, false
+		}
 	}
+	defer st.mu.Unlock()
 	if resume {
 		if after+1 < st.base || after+1 > st.base+int64(len(st.events)) {
-			return false
+			return nil, false
 		}
 		st.next = after + 1
 	}
 	st.attached = true
-	return true
+	st.kick, st.released = make(chan struct{}), make(chan struct{})
+	return st.kick, true
 }
 
+// detach ends the caller's turn as writer.
 func (st *stream) detach() {
 	st.mu.Lock()
-	st.attached = false
+	if st.attached {
+		st.attached = false
+		close(st.released)
+	}
 	st.mu.Unlock()
 }
 
