@@ -27,11 +27,12 @@ func TestExampleConfig(t *testing.T) {
 	gw := testenv.BuildBinary(t, "./cmd/mcp-gateway")
 	changed := make(chan struct{}, 4)
 	opts := &mcp.ClientOptions{ResourceListChangedHandler: func(context.Context, *mcp.ResourceListChangedRequest) { changed <- struct{}{} }}
-	// The SDK's defaults: it asks server/discover (2026-07-28) first and
-	// must fall back to initialize.
+	// The SDK's defaults: it asks server/discover first and, since the
+	// gateway speaks 2026-07-28, stays stateless (list_changed then comes
+	// through subscriptions/listen).
 	cs, _ := connectWith(t, bins{gateway: gw}, filepath.Join(root, "examples", "mcp.json"), opts, nil)
-	if v := cs.InitializeResult().ProtocolVersion; v != "2025-11-25" {
-		t.Errorf("negotiated %q, want 2025-11-25", v)
+	if v := cs.InitializeResult().ProtocolVersion; v != "2026-07-28" {
+		t.Errorf("negotiated %q, want 2026-07-28", v)
 	}
 	ctx := context.Background()
 

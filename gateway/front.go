@@ -64,11 +64,19 @@ type Front struct {
 	closed     bool
 	initParams []byte                   // what per-client back sessions are shown
 	backs      map[*backend]*clientBack // per-client back sessions
+	conts      map[string]*continuation // modern calls parked for input, by token
+	listens    map[string]*listen       // open subscriptions/listen, by raw id
+
+	closeWhenIdle atomic.Bool // close once no call is in flight or parked
 }
 
 type inflightReq struct {
-	id        []byte // raw client request id
-	server    string // backend the call was routed to, once known (under Front.mu)
+	id        []byte        // raw client request id
+	server    string        // backend the call was routed to, once known (under Front.mu)
+	name      string        // tool or prompt name or resource URI, once known (under Front.mu)
+	modern    bool          // a 2026-07-28 request (under Front.mu)
+	logLevel  string        // modern: the level it opted into, "" for none (under Front.mu)
+	cont      *continuation // set on a continuation's own entry
 	cancel    context.CancelFunc
 	cancelled atomic.Bool // by the client: send no answer
 }
@@ -106,6 +114,8 @@ func (g *Gateway) newFront(peer Peer, principal string) *Front {
 		subs:     map[subKey]struct{}{},
 		tasks:    map[string]string{},
 		backs:    map[*backend]*clientBack{},
+		conts:    map[string]*continuation{},
+		listens:  map[string]*listen{},
 		ready:    make(chan struct{}),
 	}
 	f.routed, _ = peer.(transport.RoutedWriter)
@@ -252,12 +262,22 @@ func (f *Front) sendFor(related, msg []byte) {
 // that messages caused by it reach the client on the request's own stream.
 type requestKey struct{}
 
-// requestID returns the raw id of the client request ctx belongs to.
+// requestID returns the raw id of the client request ctx belongs to now
+// (a parked call's belongs to none until the client resumes it).
 func requestID(ctx context.Context) []byte {
 	if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil {
-		return r.id
+		return r.target()
 	}
 	return nil
+}
+
+// target is the raw id of the client request that waits for this one's
+// messages.
+func (r *inflightReq) target() []byte {
+	if r.cont != nil {
+		return r.cont.attached()
+	}
+	return r.id
 }
 
 // relatedRequest returns the raw id of the one client request in flight
@@ -267,16 +287,52 @@ func requestID(ctx context.Context) []byte {
 func (f *Front) relatedRequest(server string) []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var id []byte
+	if r := f.relatedLocked(server); r != nil {
+		return r.target()
+	}
+	return nil
+}
+
+func (f *Front) relatedLocked(server string) *inflightReq {
+	var found *inflightReq
 	for _, r := range f.inflight {
 		if r.server == server {
-			if id != nil {
+			if found != nil {
 				return nil
 			}
-			id = r.id
+			found = r
 		}
 	}
-	return id
+	return found
+}
+
+// serverNotification delivers a notification a backend sent on its own
+// (a log message, or anything newer) to this client: on the stream of the
+// call that caused it when that is unambiguous. A modern request gets log
+// messages only at or above the level it opted into, and nothing else; a
+// client that never initialized (modern only) gets nothing unrelated.
+func (f *Front) serverNotification(server string, m jsonrpc.Message) {
+	f.mu.Lock()
+	r := f.relatedLocked(server)
+	var id []byte
+	modern, level := false, ""
+	if r != nil {
+		id, modern, level = r.target(), r.modern, r.logLevel
+	}
+	f.mu.Unlock()
+	if modern {
+		if m.Method != "notifications/message" || level == "" {
+			return
+		}
+		lv, _ := jsonrpc.Get(m.Params, "level")
+		l, _ := jsonrpc.String(lv)
+		if logLevelRank(l) < logLevelRank(level) {
+			return
+		}
+	} else if r == nil && !f.initialized.Load() {
+		return
+	}
+	f.sendFor(id, m.Raw)
 }
 
 func (f *Front) startRequest(m jsonrpc.Message) {
@@ -309,20 +365,54 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 			delete(f.inflight, key)
 			f.mu.Unlock()
 			cancel()
+			f.maybeCloseIdle()
 		}()
 		res, err := f.handleRequest(rctx, m)
 		if r.cancelled.Load() {
 			return // the client cancelled it: no answer, as the spec says
 		}
+		f.mu.Lock()
+		modern, name := r.modern, r.name
+		f.mu.Unlock()
 		if err != nil {
-			f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, f.wireError(m.Method, err)))
+			errObj := f.wireError(m.Method, err)
+			if modern {
+				errObj = modernError(errObj, name)
+			}
+			f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, errObj))
 			return
+		}
+		if modern {
+			res = f.g.modernResult(m.Method, res)
 		}
 		f.reply(m.ID, jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res))
 	}()
 }
 
 func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, error) {
+	mm, modern, err := parseModernMeta(m.Params)
+	r, _ := ctx.Value(requestKey{}).(*inflightReq)
+	if modern && r != nil {
+		f.mu.Lock()
+		r.modern, r.logLevel = true, mm.logLevel
+		f.mu.Unlock()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if modern {
+		if removedInModern[m.Method] {
+			return nil, &callError{code: jsonrpc.CodeMethodNotFound, msg: fmt.Sprintf("method %q does not exist in protocol revision %s", m.Method, mm.version)}
+		}
+		f.startModern(ctx, mm)
+		switch m.Method {
+		case "server/discover":
+			return f.g.discover(), nil
+		case "subscriptions/listen":
+			return f.subscriptionsListen(ctx, r, m.Params)
+		}
+		return f.callChain(ctx, r, m)
+	}
 	switch m.Method {
 	case "initialize":
 		return f.initialize(ctx, m.Params)
@@ -345,14 +435,26 @@ func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, e
 	// A client that makes requests is past its handshake, whether or not
 	// it sent notifications/initialized.
 	f.markReady()
+	return f.callChain(ctx, r, m)
+}
+
+// callChain resolves a call's backend and runs it through the plugin
+// chain.
+func (f *Front) callChain(ctx context.Context, r *inflightReq, m jsonrpc.Message) ([]byte, error) {
 	c := &plugin.Call{Method: m.Method, Params: m.Params, Session: &f.sess}
 	if err := f.resolve(c); err != nil {
 		return nil, err
 	}
-	if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil && c.Server != "" {
+	if r != nil {
 		f.mu.Lock()
-		r.server = c.Server
+		r.server, r.name = c.Server, c.Name
 		f.mu.Unlock()
+	}
+	if r != nil && r.modern && mayNeedInput[c.Method] {
+		if token := gatewayRequestState(c.Params); token != "" {
+			return f.resumeContinuation(ctx, r, c, token)
+		}
+		return f.startContinuation(ctx, r, c)
 	}
 	res, err := f.chain(ctx, c)
 	if err != nil {
@@ -360,6 +462,29 @@ func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, e
 	}
 	return res.Raw, nil
 }
+
+// CloseWhenIdle closes the session once no request is in flight and no
+// call waits for the client's input (a modern request's own session,
+// whose call may continue in a retry).
+func (f *Front) CloseWhenIdle() {
+	f.closeWhenIdle.Store(true)
+	f.maybeCloseIdle()
+}
+
+func (f *Front) maybeCloseIdle() {
+	if !f.closeWhenIdle.Load() {
+		return
+	}
+	f.mu.Lock()
+	idle := len(f.inflight) == 0 && len(f.conts) == 0
+	f.mu.Unlock()
+	if idle {
+		go f.Close()
+	}
+}
+
+// Peer returns where the session's messages go.
+func (f *Front) Peer() Peer { return f.peer }
 
 func (f *Front) initialize(ctx context.Context, params []byte) ([]byte, error) {
 	v, err := jsonrpc.Lookup(params, "protocolVersion", "capabilities", "clientInfo")
@@ -442,6 +567,9 @@ func (f *Front) handleNotification(m jsonrpc.Message) {
 
 // forwardRequest sends a backend's request to this client under a new id.
 func (f *Front) forwardRequest(s *upstream.Session, m jsonrpc.Message) {
+	if f.bridgeRequest(s, m) {
+		return
+	}
 	f.mu.Lock()
 	if f.closed || len(f.out) >= maxOutstanding {
 		f.mu.Unlock()

@@ -73,6 +73,13 @@ type Gateway struct {
 
 	ready chan struct{} // closed once every backend has settled
 
+	serverInfo []byte // the gateway's own Implementation object, raw
+
+	parked sync.Map // requestState token → *Front holding the parked call
+
+	stopListening chan struct{} // closed by StopListening
+	stopOnce      sync.Once
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -98,10 +105,13 @@ func New(o Options) (*Gateway, error) {
 		initReady: make(chan struct{}),
 		fronts:    map[*Front]struct{}{},
 		ready:     make(chan struct{}),
+
+		stopListening: make(chan struct{}),
 	}
 	if g.sep == "" {
 		g.sep = "__"
 	}
+	g.serverInfo, _ = json.Marshal(map[string]string{"name": "mcp-gateway", "title": "MCP Gateway", "version": o.Version})
 	if g.maxMsg <= 0 {
 		g.maxMsg = transport.DefaultMaxMessageBytes
 	}
@@ -265,7 +275,8 @@ func (g *Gateway) removeFront(f *Front) {
 	g.frontsMu.Unlock()
 }
 
-// eachFront calls fn for every initialized front session.
+// eachFront calls fn for every front session that takes notifications:
+// initialized ones, and those with an open subscriptions/listen.
 func (g *Gateway) eachFront(fn func(*Front)) {
 	g.frontsMu.Lock()
 	fs := make([]*Front, 0, len(g.fronts))
@@ -274,10 +285,16 @@ func (g *Gateway) eachFront(fn func(*Front)) {
 	}
 	g.frontsMu.Unlock()
 	for _, f := range fs {
-		if f.initialized.Load() {
+		if f.initialized.Load() || f.listening() {
 			fn(f)
 		}
 	}
+}
+
+func (f *Front) listening() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.listens) > 0
 }
 
 // backend is one configured, active server and its supervised session.
@@ -437,7 +454,12 @@ func (b *backend) refetch(k catalog.Kind) {
 func (g *Gateway) broadcastListChanged(k catalog.Kind) {
 	method := [...]string{"notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed", "notifications/resources/list_changed"}[k]
 	msg := jsonrpc.AppendNotification(nil, method, nil)
-	g.eachFront(func(f *Front) { f.send(msg) })
+	g.eachFront(func(f *Front) {
+		if f.initialized.Load() {
+			f.send(msg)
+		}
+		f.listenNotify(method, k, "", "", nil)
+	})
 }
 
 // Notification routes what the shared back session sends on its own to
@@ -463,6 +485,7 @@ func (b *backend) routeNotification(s *upstream.Session, m jsonrpc.Message, each
 			if f.subscribed(b.cfg.Name, u) {
 				f.send(m.Raw)
 			}
+			f.listenNotify(m.Method, catalog.Resources, u, b.cfg.Name, m.Params)
 		})
 	case "notifications/cancelled":
 		id, _ := jsonrpc.Get(m.Params, "requestId")
@@ -481,7 +504,7 @@ func (b *backend) routeNotification(s *upstream.Session, m jsonrpc.Message, each
 		// notifications/message and anything newer: to the clients of
 		// this back session, on the stream of the call that caused it
 		// when that is unambiguous.
-		each(func(f *Front) { f.sendFor(f.relatedRequest(b.cfg.Name), m.Raw) })
+		each(func(f *Front) { f.serverNotification(b.cfg.Name, m) })
 	}
 }
 
@@ -512,6 +535,9 @@ func (b *backend) Request(s *upstream.Session, m jsonrpc.Message) {
 // (servers ask for roots right after their own initialize) is held until
 // the client is ready, for at most readyWait.
 func (f *Front) requestFromBackend(s *upstream.Session, m jsonrpc.Message) {
+	if f.bridgeRequest(s, m) {
+		return // for a modern call: it becomes an InputRequiredResult
+	}
 	select {
 	case <-f.ready:
 		f.forwardRequest(s, m)

@@ -18,6 +18,7 @@ import (
 type callError struct {
 	code int
 	msg  string
+	data []byte // optional raw error data
 }
 
 func (e *callError) Error() string { return e.msg }
@@ -221,7 +222,6 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 	}
 	var opts upstream.CallOptions
 	if tok := progressToken(params); tok != nil {
-		related := requestID(ctx)
 		opts.OnProgress = func(p []byte) {
 			if ctx.Err() != nil {
 				return // cancelled: late progress is dropped
@@ -230,7 +230,7 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 			if err != nil {
 				return
 			}
-			f.sendFor(related, jsonrpc.AppendNotification(make([]byte, 0, len(p2)+64), "notifications/progress", p2))
+			f.sendFor(requestID(ctx), jsonrpc.AppendNotification(make([]byte, 0, len(p2)+64), "notifications/progress", p2))
 		}
 	}
 	return s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
@@ -410,15 +410,27 @@ func (f *Front) listTasks(ctx context.Context, c *plugin.Call) ([]byte, error) {
 	return json.Marshal(map[string]any{"tasks": all})
 }
 
-// initializeResult answers a client's initialize: the union of what the
-// backends offer, with list_changed always on (the gateway follows every
-// backend's changes).
+// initializeResult answers a client's initialize.
 func (g *Gateway) initializeResult(version string) []byte {
+	res := map[string]any{
+		"protocolVersion": version,
+		"capabilities":    json.RawMessage(g.capabilities()),
+		"serverInfo":      json.RawMessage(g.serverInfo),
+	}
+	if instr := g.instructions(); instr != "" {
+		res["instructions"] = instr
+	}
+	b, _ := json.Marshal(res)
+	return b
+}
+
+// capabilities is the union of what the backends offer, with list_changed
+// always on (the gateway follows every backend's changes).
+func (g *Gateway) capabilities() []byte {
 	caps := map[string]any{"tools": map[string]any{}}
-	var instr []string
 	for _, b := range g.backends {
 		b.mu.Lock()
-		raw, ins := b.caps, b.instr
+		raw := b.caps
 		b.mu.Unlock()
 		if raw != nil {
 			var m map[string]any
@@ -426,25 +438,28 @@ func (g *Gateway) initializeResult(version string) []byte {
 				mergeCaps(caps, m)
 			}
 		}
-		if s, err := jsonrpc.String(ins); err == nil && s != "" {
-			instr = append(instr, fmt.Sprintf("Server %s (tools prefixed %q):\n%s", b.cfg.Name, b.cfg.Prefix+g.sep, s))
-		}
 	}
 	for _, k := range []string{"tools", "prompts", "resources"} {
 		if m, ok := caps[k].(map[string]any); ok {
 			m["listChanged"] = true
 		}
 	}
-	res := map[string]any{
-		"protocolVersion": version,
-		"capabilities":    caps,
-		"serverInfo":      map[string]any{"name": "mcp-gateway", "title": "MCP Gateway", "version": g.opts.Version},
-	}
-	if len(instr) > 0 {
-		res["instructions"] = strings.Join(instr, "\n\n")
-	}
-	b, _ := json.Marshal(res)
+	b, _ := json.Marshal(caps)
 	return b
+}
+
+// instructions joins the backends' instructions, each under its server.
+func (g *Gateway) instructions() string {
+	var instr []string
+	for _, b := range g.backends {
+		b.mu.Lock()
+		ins := b.instr
+		b.mu.Unlock()
+		if s, err := jsonrpc.String(ins); err == nil && s != "" {
+			instr = append(instr, fmt.Sprintf("Server %s (tools prefixed %q):\n%s", b.cfg.Name, b.cfg.Prefix+g.sep, s))
+		}
+	}
+	return strings.Join(instr, "\n\n")
 }
 
 // mergeCaps merges capability objects: objects are unioned key by key,

@@ -34,7 +34,7 @@ func (f *Front) wireError(method string, err error) []byte {
 		// The backend's own error, passed through unchanged.
 		return re.Raw
 	case errors.As(err, &ce):
-		return jsonrpc.AppendError(nil, ce.code, ce.msg, nil)
+		return jsonrpc.AppendError(nil, ce.code, ce.msg, ce.data)
 	case errors.As(err, &ue):
 		return jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, ue.Error(), nil)
 	case errors.As(err, &le):

@@ -343,6 +343,10 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if modernRequest(r, m) {
+		h.serveModernPost(w, r, principal, m)
+		return
+	}
 	if v := r.Header.Get("MCP-Protocol-Version"); !supportedVersion(v) {
 		rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest,
 			fmt.Sprintf("unsupported MCP-Protocol-Version %q (supported: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)", v))
@@ -377,7 +381,10 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.front.ReceiveParsed(m)
 	kick, _ := st.attach(false, 0) // a new stream: nobody else writes it
-	h.writeStream(w, r, s, st, accepts(r, "text/event-stream"), kick)
+	h.writeStream(w, r, st, streamOut{sse: accepts(r, "text/event-stream"), kick: kick, spill: s.spill})
+	if st.finished() {
+		s.finishStream(st)
+	}
 }
 
 // newSession creates a session; on failure it has answered.
@@ -460,7 +467,14 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	h.writeStream(w, r, s, st, true, kick)
+	out := streamOut{sse: true, kick: kick}
+	if st == s.own {
+		out.preface = ": stream open\n\n"
+	}
+	h.writeStream(w, r, st, out)
+	if st != s.own && st.finished() {
+		s.finishStream(st)
+	}
 }
 
 func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
@@ -476,18 +490,31 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// writeStream writes a stream, which the caller has attached (kick is
-// attach's), to the client until it is complete, the client goes away or
-// another connection resumes it (the stream stays, for resumption), or the
-// session or the server ends. A POST answered by its response alone is sent as JSON
-// when the client accepts it; anything longer as an SSE stream.
-func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session, st *stream, sse bool, kick <-chan struct{}) {
-	defer func() {
-		st.detach()
-		if !st.standalone() && st.finished() {
-			s.finishStream(st)
-		}
-	}()
+// streamOut says how writeStream writes one stream.
+type streamOut struct {
+	sse  bool            // the client takes an event stream
+	kick <-chan struct{} // from attach: another connection takes over
+	// spill takes what this response cannot carry (a client that takes no
+	// event stream gets only the JSON response here); nil drops it.
+	spill func(msg []byte)
+	// preface is written first on a stream that starts at once (GET).
+	preface string
+	// modern: a JSON error response gets the HTTP status the 2026-07-28
+	// revision gives its code.
+	modern bool
+}
+
+// writeStream writes a stream, which the caller has attached, to the
+// client until it is complete, the client goes away or another connection
+// resumes it (the stream stays, for resumption), or the session or the
+// server ends. A POST answered by its response alone is sent as JSON when
+// the client accepts it; anything longer as an SSE stream.
+func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, st *stream, out streamOut) {
+	defer st.detach()
+	spill := out.spill
+	if spill == nil {
+		spill = func([]byte) {}
+	}
 	started := false
 	var bw *bufio.Writer
 	var keepAlive *time.Ticker
@@ -507,16 +534,9 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session
 			keepAlive.Stop()
 		}
 	}()
-	if st.standalone() {
+	if out.preface != "" {
 		start()
-		if s.legacy {
-			// The legacy transport's first event tells where to post.
-			bw.WriteString("event: endpoint\ndata: message?sessionId=")
-			bw.WriteString(s.id)
-			bw.WriteString("\n\n")
-		} else {
-			bw.WriteString(": stream open\n\n")
-		}
+		bw.WriteString(out.preface)
 		bw.Flush()
 		if fl != nil {
 			fl.Flush()
@@ -525,23 +545,26 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session
 	var idBuf [40]byte
 	for {
 		b := st.take()
-		if !started && b.complete && (!sse || (len(b.msgs) == 1 && accepts(r, "application/json"))) {
+		if !started && b.complete && (!out.sse || (len(b.msgs) == 1 && accepts(r, "application/json"))) {
 			// A plain JSON answer: the response alone, or, for a client
 			// that takes no event stream, the response with what came
-			// before it moved to the session's own stream.
+			// before it spilled.
 			for i, m := range b.msgs {
-				if b.first+int64(i) == b.respSeq {
-					w.Header().Set("Content-Type", "application/json")
-					w.Write(m)
-				} else {
-					s.Write(m)
+				if b.first+int64(i) != b.respSeq {
+					spill(m)
+					continue
 				}
+				w.Header().Set("Content-Type", "application/json")
+				if out.modern {
+					w.WriteHeader(modernStatus(m))
+				}
+				w.Write(m)
 			}
 			return
 		}
-		if !started && !sse {
+		if !started && !out.sse {
 			for _, m := range b.msgs {
-				s.Write(m)
+				spill(m)
 			}
 			b.msgs = nil
 		}
@@ -578,7 +601,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, s *session
 			}
 		case <-r.Context().Done():
 			return
-		case <-kick:
+		case <-out.kick:
 			return
 		case <-h.drainFor(st):
 			return
@@ -641,6 +664,7 @@ func (h *Handler) Drain() {
 	h.drainOne.Do(func() {
 		h.draining.Store(true)
 		close(h.drain)
+		h.g.StopListening()
 	})
 }
 

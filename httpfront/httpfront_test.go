@@ -85,10 +85,24 @@ func newFrontDoor(t *testing.T, servers map[string]any, tune func(*Options)) *fr
 	return fd
 }
 
+// connect connects a Go SDK client in the session-based era (2025-11-25).
 func (fd *frontDoor) connect(opts *mcp.ClientOptions) *mcp.ClientSession {
+	return fd.connectEra(legacyEra, opts)
+}
+
+// Protocol eras a test client speaks.
+const (
+	legacyEra = "2025-11-25"
+	modernEra = "2026-07-28"
+)
+
+// connectEra connects a Go SDK client speaking the given revision: the
+// SDK negotiates 2026-07-28 (stateless, server/discover) when asked for
+// it, and runs the initialize handshake for older ones.
+func (fd *frontDoor) connectEra(era string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	fd.t.Helper()
 	c := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, opts)
-	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: fd.url}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: fd.url}, &mcp.ClientSessionOptions{ProtocolVersion: era})
 	if err != nil {
 		fd.t.Fatal(err)
 	}
@@ -177,10 +191,18 @@ func TestLegacySSETransport(t *testing.T) {
 	}
 }
 
-// TestPerClientSamplingIsolation: many sessions at once call a tool that
+// TestPerClientSamplingIsolation: many clients at once call a tool that
 // asks its client to sample; each client must get only its own request,
-// and each backend session only its own client's answer.
+// and each backend session only its own client's answer. Session-based
+// clients get the backend's request as a request; 2026-07-28 clients get it
+// as an InputRequiredResult and answer in a retry.
 func TestPerClientSamplingIsolation(t *testing.T) {
+	for _, era := range []string{legacyEra, modernEra} {
+		t.Run(era, func(t *testing.T) { testSamplingIsolation(t, era) })
+	}
+}
+
+func testSamplingIsolation(t *testing.T, era string) {
 	fd := newFrontDoor(t, kitchenServers(t, "per-client", "alpha"), nil)
 	const clients = 8
 	var wg sync.WaitGroup
@@ -188,7 +210,7 @@ func TestPerClientSamplingIsolation(t *testing.T) {
 	for i := range clients {
 		wg.Go(func() {
 			me := fmt.Sprintf("client-%d", i)
-			cs := fd.connect(&mcp.ClientOptions{CreateMessageHandler: func(_ context.Context, r *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+			cs := fd.connectEra(era, &mcp.ClientOptions{CreateMessageHandler: func(_ context.Context, r *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
 				return &mcp.CreateMessageResult{Model: "m", Role: "assistant", Content: &mcp.TextContent{Text: "from " + me}}, nil
 			}})
 			for j := range 3 {
@@ -251,7 +273,7 @@ func TestBadRequests(t *testing.T) {
 		{"forged session", `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": "deadbeef"}, 404, "unknown or expired session"},
 		{"case-smuggled key", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"alpha__echo","Name":"alpha__crash"}}`, map[string]string{"Mcp-Session-Id": sid}, 200, `"code":-32602`},
 		{"oversized body", `{"jsonrpc":"2.0","id":6,"method":"tools/list","params":{"x":"` + strings.Repeat("a", 2<<10) + `"}}`, map[string]string{"Mcp-Session-Id": sid}, 413, "larger than the 1024-byte limit"},
-		{"unsupported protocol version", `{"jsonrpc":"2.0","id":7,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "1999-01-01"}, 400, "unsupported MCP-Protocol-Version"},
+		{"unsupported protocol version", `{"jsonrpc":"2.0","id":7,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "1999-01-01"}, 400, `"code":-32022`},
 		{"bad origin", `{"jsonrpc":"2.0","id":8,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "Origin": "https://evil.example"}, 403, "not allowed"},
 		{"no acceptable type", `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "Accept": "text/html"}, 406, "Accept must allow"},
 		{"good call still works", `{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"alpha__echo","arguments":{"message":"ok"}}}`, map[string]string{"Mcp-Session-Id": sid}, 200, `alpha: ok`},

@@ -33,7 +33,8 @@ func (h *Handler) serveLegacyStream(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.writeStream(w, r, s, s.own, true, kick)
+	// The legacy transport's first event tells where to post.
+	h.writeStream(w, r, s.own, streamOut{sse: true, kick: kick, preface: "event: endpoint\ndata: message?sessionId=" + s.id + "\n\n"})
 }
 
 func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {

@@ -25,7 +25,7 @@ type session struct {
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last request
 	active   atomic.Int32 // connections being served
-	budget   atomic.Int64 // bytes that may still be queued
+	budget   *budget      // bytes that may still be queued, all streams together
 
 	mu         sync.Mutex
 	byReq      map[string]*stream // raw request id → stream awaiting its response
@@ -63,7 +63,7 @@ func newSession(h *Handler, principal string, legacy bool) *session {
 		byReq:     map[string]*stream{},
 		byID:      map[int64]*stream{},
 	}
-	s.budget.Store(int64(h.o.SessionBufferBytes))
+	s.budget = newBudget(h.o.SessionBufferBytes)
 	s.own = s.newStreamLocked(-1)
 	s.touch()
 	return s
@@ -71,20 +71,10 @@ func newSession(h *Handler, principal string, legacy bool) *session {
 
 func (s *session) touch() { s.lastUsed.Store(time.Now().UnixNano()) }
 
-func (s *session) reserve(n int) bool {
-	if s.budget.Add(-int64(n)) < 0 {
-		s.budget.Add(int64(n))
-		return false
-	}
-	return true
-}
-
-func (s *session) release(n int) { s.budget.Add(int64(n)) }
-
 // newStreamLocked makes a stream expecting want responses (-1: the
 // session's own stream). Called with s.mu held, or before s is shared.
 func (s *session) newStreamLocked(want int) *stream {
-	st := newStream(s, s.nextStream, want)
+	st := newStream(s.budget, s.nextStream, want)
 	s.nextStream++
 	s.byID[st.id] = st
 	return st
@@ -198,7 +188,7 @@ func (s *session) dropOldest(own *stream) bool {
 	own.events = append(own.events[:i:i], own.events[i+1:]...)
 	own.bytes -= n
 	own.mu.Unlock()
-	s.release(n)
+	s.budget.release(n)
 	s.mu.Lock()
 	s.dropped++
 	first := s.dropped == 1
@@ -236,6 +226,10 @@ func (s *session) close() {
 		st.end()
 	}
 }
+
+// spill sends a message that a POST's JSON answer cannot carry on the
+// session's own stream.
+func (s *session) spill(msg []byte) { _ = s.Write(msg) }
 
 // streamByID returns a live stream for resumption.
 func (s *session) streamByID(id int64) *stream {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,9 +19,9 @@ import (
 // history, so that a client that lost the connection can resume with
 // Last-Event-ID.
 type stream struct {
-	id   int64
-	sess *session
-	own  bool // the session's own stream (never complete); immutable
+	id     int64
+	budget *budget // bytes that may still be queued, shared by a session's streams
+	own    bool    // the session's own stream (never complete); immutable
 
 	mu       sync.Mutex
 	events   [][]byte // history and queue; events[0] has sequence base
@@ -40,9 +41,28 @@ type stream struct {
 // resumption.
 const historyLen = 64
 
-func newStream(sess *session, id int64, want int) *stream {
-	return &stream{id: id, sess: sess, own: want < 0, want: want, respSeq: -1, wake: make(chan struct{}, 1)}
+func newStream(b *budget, id int64, want int) *stream {
+	return &stream{id: id, budget: b, own: want < 0, want: want, respSeq: -1, wake: make(chan struct{}, 1)}
 }
+
+// budget is a byte allowance for queued messages.
+type budget struct{ left atomic.Int64 }
+
+func newBudget(n int) *budget {
+	b := &budget{}
+	b.left.Store(int64(n))
+	return b
+}
+
+func (b *budget) reserve(n int) bool {
+	if b.left.Add(-int64(n)) < 0 {
+		b.left.Add(int64(n))
+		return false
+	}
+	return true
+}
+
+func (b *budget) release(n int) { b.left.Add(int64(n)) }
 
 // push queues msg; isResponse marks one of the responses the stream waits
 // for. It reports false when the session's byte budget is exhausted.
@@ -52,7 +72,7 @@ func (st *stream) push(msg []byte, isResponse bool) bool {
 		st.mu.Unlock()
 		return false
 	}
-	if !st.sess.reserve(len(msg)) {
+	if !st.budget.reserve(len(msg)) {
 		st.mu.Unlock()
 		return false
 	}
@@ -77,7 +97,7 @@ func (st *stream) trimLocked() {
 	if drop := sent - historyLen; drop > 0 {
 		for _, e := range st.events[:drop] {
 			st.bytes -= len(e)
-			st.sess.release(len(e))
+			st.budget.release(len(e))
 		}
 		st.events = append(st.events[:0:0], st.events[drop:]...)
 		st.base += int64(drop)
@@ -184,7 +204,7 @@ func (st *stream) detach() {
 func (st *stream) end() {
 	st.mu.Lock()
 	st.ended = true
-	st.sess.release(st.bytes)
+	st.budget.release(st.bytes)
 	st.events, st.bytes, st.base = nil, 0, st.next
 	st.mu.Unlock()
 	select {

@@ -1,0 +1,293 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mcpgw/mcp-gateway/jsonrpc"
+)
+
+// The 2026-07-28 revision ("modern"): no initialize; every request carries
+// its protocol version, client capabilities and client info in _meta;
+// results carry resultType (and cache hints on lists and reads). See
+// docs/protocol-2026-07-28.md.
+
+// Keys of the per-request _meta of the modern era.
+const (
+	MetaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	MetaClientInfo         = "io.modelcontextprotocol/clientInfo"
+	MetaLogLevel           = "io.modelcontextprotocol/logLevel"
+	MetaServerInfo         = "io.modelcontextprotocol/serverInfo"
+	MetaSubscriptionID     = "io.modelcontextprotocol/subscriptionId"
+)
+
+// Error codes of the modern era.
+const (
+	CodeHeaderMismatch             = -32020
+	CodeMissingRequiredCapability  = -32021
+	CodeUnsupportedProtocolVersion = -32022
+)
+
+// ModernVersions are the stateless revisions the gateway speaks.
+var ModernVersions = []string{"2026-07-28"}
+
+// IsModernVersion reports whether v is a stateless revision the gateway
+// speaks.
+func IsModernVersion(v string) bool {
+	for _, m := range ModernVersions {
+		if v == m {
+			return true
+		}
+	}
+	return false
+}
+
+// IsLegacyVersion reports whether v is a session-based revision the
+// gateway speaks.
+func IsLegacyVersion(v string) bool {
+	for _, l := range supportedVersions {
+		if v == l {
+			return true
+		}
+	}
+	return false
+}
+
+// AllVersions returns every revision the gateway speaks, newest first.
+func AllVersions() []string {
+	return append(append([]string(nil), ModernVersions...), supportedVersions...)
+}
+
+// removedInModern are methods a modern request may not use.
+var removedInModern = map[string]bool{
+	"initialize": true, "ping": true, "logging/setLevel": true,
+	"resources/subscribe": true, "resources/unsubscribe": true,
+}
+
+// modernMeta is what a modern request says about its client.
+type modernMeta struct {
+	version  string
+	caps     []byte // raw clientCapabilities object
+	info     []byte // raw clientInfo object or nil
+	logLevel string // "" when the request did not opt into log messages
+}
+
+// RequestProtocolVersion returns the _meta protocol version of a request's
+// raw params ("" when it has none): the mark of a modern request.
+func RequestProtocolVersion(params []byte) string {
+	meta, err := jsonrpc.Get(params, "_meta")
+	if err != nil || meta == nil || meta[0] != '{' {
+		return ""
+	}
+	v, err := jsonrpc.Get(meta, MetaProtocolVersion)
+	if err != nil || v == nil {
+		return ""
+	}
+	s, _ := jsonrpc.String(v)
+	return s
+}
+
+// parseModernMeta reads and checks a request's per-request metadata. ok is
+// false for a request without a protocol version (a legacy request); err
+// is a wire-ready rejection of a malformed or unsupported one.
+func parseModernMeta(params []byte) (mm modernMeta, ok bool, err error) {
+	meta, gerr := jsonrpc.Get(params, "_meta")
+	if gerr != nil || meta == nil || meta[0] != '{' {
+		return mm, false, nil
+	}
+	v, lerr := jsonrpc.Lookup(meta, MetaProtocolVersion, MetaClientCapabilities, MetaClientInfo, MetaLogLevel)
+	if lerr != nil {
+		return mm, true, invalidParams("params._meta: %v", lerr)
+	}
+	if v[0] == nil {
+		return mm, false, nil
+	}
+	ver, serr := jsonrpc.String(v[0])
+	if serr != nil || ver == "" {
+		return mm, true, invalidParams("missing or invalid _meta field %q", MetaProtocolVersion)
+	}
+	if !IsModernVersion(ver) {
+		if IsLegacyVersion(ver) {
+			return mm, false, nil // a legacy revision named per request: served as legacy
+		}
+		return mm, true, unsupportedVersion(ver)
+	}
+	mm.version = ver
+	if v[1] == nil || v[1][0] != '{' {
+		return mm, true, invalidParams("missing or invalid _meta field %q", MetaClientCapabilities)
+	}
+	mm.caps = v[1]
+	if v[2] != nil {
+		if v[2][0] != '{' {
+			return mm, true, invalidParams("invalid _meta field %q: expected an object", MetaClientInfo)
+		}
+		mm.info = v[2]
+	}
+	if v[3] != nil {
+		lvl, serr := jsonrpc.String(v[3])
+		if serr != nil || logLevelRank(lvl) < 0 {
+			return mm, true, invalidParams("invalid _meta field %q: expected one of debug, info, notice, warning, error, critical, alert, emergency", MetaLogLevel)
+		}
+		mm.logLevel = lvl
+	}
+	return mm, true, nil
+}
+
+// unsupportedVersion is the -32022 rejection, with the versions to pick
+// from.
+func unsupportedVersion(requested string) error {
+	data, _ := json.Marshal(map[string]any{"supported": AllVersions(), "requested": requested})
+	return &callError{code: CodeUnsupportedProtocolVersion, msg: fmt.Sprintf("unsupported protocol version %q", requested), data: data}
+}
+
+// logLevels are the syslog levels of MCP logging, least severe first.
+var logLevels = []string{"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+
+func logLevelRank(l string) int {
+	for i, v := range logLevels {
+		if v == l {
+			return i
+		}
+	}
+	return -1
+}
+
+// legacyInitParams builds the initialize params shown to a legacy backend
+// session on behalf of a modern client: the newest legacy revision, the
+// client's per-request capabilities and identity.
+func legacyInitParams(mm modernMeta) []byte {
+	bp := []byte(`{"protocolVersion":`)
+	bp = jsonrpc.AppendString(bp, supportedVersions[0])
+	bp = append(bp, `,"capabilities":`...)
+	bp = append(bp, mm.caps...)
+	bp = append(bp, `,"clientInfo":`...)
+	if mm.info != nil {
+		bp = append(bp, mm.info...)
+	} else {
+		bp = append(bp, `{"name":"unknown-client","version":"0"}`...)
+	}
+	return append(bp, '}')
+}
+
+// cacheable lists the methods whose modern results carry ttlMs and
+// cacheScope.
+var cacheable = map[string]bool{
+	"server/discover": true, "tools/list": true, "prompts/list": true,
+	"resources/list": true, "resources/templates/list": true, "resources/read": true,
+}
+
+// modernResult completes a result for a modern client: resultType (a
+// legacy backend sends none, which means "complete"), the gateway's
+// identity in _meta, and cache hints where the revision requires them. A
+// backend's own values are kept.
+func (g *Gateway) modernResult(method string, res []byte) []byte {
+	v, err := jsonrpc.Lookup(res, "resultType", "ttlMs", "cacheScope", "_meta")
+	if err != nil {
+		return res
+	}
+	var add []byte
+	if v[0] == nil {
+		add = append(add, `"resultType":"complete",`...)
+	}
+	if cacheable[method] && (v[0] == nil || string(v[0]) == `"complete"`) {
+		if v[1] == nil {
+			add = append(add, `"ttlMs":0,`...)
+		}
+		if v[2] == nil {
+			add = append(add, `"cacheScope":"public",`...)
+		}
+	}
+	if v[3] == nil {
+		add = append(add, `"_meta":{"`+MetaServerInfo+`":`...)
+		add = append(add, g.serverInfo...)
+		add = append(add, "},"...)
+	} else if meta := v[3]; meta[0] == '{' {
+		if has, _ := jsonrpc.Get(meta, MetaServerInfo); has == nil {
+			if m2, err := jsonrpc.SetField(meta, MetaServerInfo, g.serverInfo); err == nil {
+				if r2, err := jsonrpc.SetField(res, "_meta", m2); err == nil {
+					res = r2
+				}
+			}
+		}
+	}
+	if add == nil {
+		return res
+	}
+	return prependFields(res, add)
+}
+
+// prependFields inserts fields (`"k":v,` pairs, with a trailing comma)
+// at the start of the JSON object obj.
+func prependFields(obj, fields []byte) []byte {
+	i := 0
+	for i < len(obj) && obj[i] != '{' {
+		i++
+	}
+	if i == len(obj) {
+		return obj
+	}
+	rest := strings.TrimLeft(string(obj[i+1:]), " \t\r\n")
+	out := make([]byte, 0, len(obj)+len(fields))
+	out = append(out, obj[:i+1]...)
+	if strings.HasPrefix(rest, "}") {
+		fields = fields[:len(fields)-1] // no field follows: drop the comma
+	}
+	out = append(out, fields...)
+	return append(out, obj[i+1:]...)
+}
+
+// discover answers server/discover: every revision the gateway speaks and
+// the union of what the backends offer.
+func (g *Gateway) discover() []byte {
+	res := map[string]any{
+		"resultType":        "complete",
+		"supportedVersions": AllVersions(),
+		"capabilities":      json.RawMessage(g.capabilities()),
+		"ttlMs":             0,
+		"cacheScope":        "public",
+		"_meta":             map[string]json.RawMessage{MetaServerInfo: g.serverInfo},
+	}
+	if instr := g.instructions(); instr != "" {
+		res["instructions"] = instr
+	}
+	b, _ := json.Marshal(res)
+	return b
+}
+
+// modernError rewrites error codes the modern revision forbids: resource
+// not found is -32602 with the URI in data (SEP-2164), not -32002.
+func modernError(errObj []byte, uri string) []byte {
+	if jsonrpc.ErrorCode(errObj) != jsonrpc.CodeResourceNotFound {
+		return errObj
+	}
+	msg, _ := jsonrpc.Get(errObj, "message")
+	m, _ := jsonrpc.String(msg)
+	if m == "" {
+		m = "Resource not found"
+	}
+	data, _ := json.Marshal(map[string]string{"uri": uri})
+	return jsonrpc.AppendError(nil, jsonrpc.CodeInvalidParams, m, data)
+}
+
+// startModern prepares a front session for its first modern request: on
+// stdio, backends are started with this client's capabilities (no
+// initialize will come), and the request waits until they have settled.
+func (f *Front) startModern(ctx context.Context, mm modernMeta) {
+	f.mu.Lock()
+	first := f.initParams == nil
+	if first {
+		f.initParams = legacyInitParams(mm)
+	}
+	params := f.initParams
+	f.mu.Unlock()
+	if !first {
+		return
+	}
+	f.g.setInitParams(params)
+	wctx, cancel := context.WithTimeout(ctx, f.g.opts.StartTimeout)
+	f.g.WaitSettled(wctx)
+	cancel()
+}

@@ -1,0 +1,343 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/upstream"
+)
+
+// Multi round-trip requests across eras. A modern client cannot be sent
+// requests; when a legacy backend asks something (sampling, elicitation,
+// roots) during a modern client's call, the gateway answers the call with
+// an InputRequiredResult naming the question, keeps the backend call
+// running ("parked"), and continues it when the client retries with
+// inputResponses and the requestState the gateway gave it.
+//
+// The requestState is a random token known only to the gateway and bound
+// to the front session's principal and the call (method and name); a
+// tampered or expired one is refused. A parked call that is not resumed
+// within parkTimeout is cancelled.
+
+// mayNeedInput are the methods a server may answer with an
+// InputRequiredResult.
+var mayNeedInput = map[string]bool{"tools/call": true, "prompts/get": true, "resources/read": true}
+
+// requestStatePrefix marks the gateway's own requestState tokens, so that
+// a modern backend's state passes through untouched.
+const requestStatePrefix = "mcpgw1."
+
+// parkTimeout bounds how long a parked call waits for the client's retry.
+const parkTimeout = 10 * time.Minute
+
+// maxParked bounds the parked calls of one front session.
+const maxParked = 256
+
+// continuation is a modern call whose backend call outlives the client
+// request that started it.
+type continuation struct {
+	token  string
+	method string
+	name   string
+	cancel context.CancelFunc
+	entry  *inflightReq // its place in the front's in-flight table
+
+	mu      sync.Mutex
+	attach  []byte               // raw id of the client request now waiting for it
+	asked   map[string]*inputAsk // unanswered backend requests, by input key
+	order   []string             // input keys in arrival order
+	done    bool
+	res     []byte
+	err     error
+	changed chan struct{} // signalled on every new ask and when done
+	timer   *time.Timer
+}
+
+type inputAsk struct {
+	s      *upstream.Session
+	backID []byte
+	method string
+	params []byte
+}
+
+func (c *continuation) signal() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (c *continuation) attached() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.attach
+}
+
+// ask records a backend's request for the client.
+func (c *continuation) ask(s *upstream.Session, m jsonrpc.Message, key string) {
+	c.mu.Lock()
+	c.asked[key] = &inputAsk{s: s, backID: append([]byte(nil), m.ID...), method: m.Method, params: m.Params}
+	c.order = append(c.order, key)
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *continuation) finish(res []byte, err error) {
+	c.mu.Lock()
+	c.done, c.res, c.err = true, res, err
+	asked := c.asked
+	c.asked = map[string]*inputAsk{}
+	c.mu.Unlock()
+	for _, a := range asked {
+		_ = a.s.Reply(a.backID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the call ended before the client answered", nil))
+	}
+	c.signal()
+}
+
+// inputRequiredResult lists the unanswered questions.
+func (c *continuation) inputRequiredResult() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := []byte(`{"resultType":"input_required","inputRequests":{`)
+	n := 0
+	for _, k := range c.order {
+		a := c.asked[k]
+		if a == nil {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = jsonrpc.AppendString(b, k)
+		b = append(b, `:{"method":`...)
+		b = jsonrpc.AppendString(b, a.method)
+		b = append(b, `,"params":`...)
+		if a.params != nil {
+			b = append(b, a.params...)
+		} else {
+			b = append(b, "{}"...)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `},"requestState":`...)
+	b = jsonrpc.AppendString(b, c.token)
+	return append(b, '}')
+}
+
+// startContinuation runs a modern call whose backend may ask the client
+// for input, and waits for its outcome or its first question.
+func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin.Call) ([]byte, error) {
+	var rnd [16]byte
+	_, _ = rand.Read(rnd[:])
+	cctx, cancel := context.WithCancel(f.ctx)
+	k := &continuation{
+		token:   requestStatePrefix + hex.EncodeToString(rnd[:]),
+		method:  c.Method,
+		name:    c.Name,
+		cancel:  cancel,
+		attach:  r.id,
+		asked:   map[string]*inputAsk{},
+		changed: make(chan struct{}, 1),
+	}
+	// The continuation takes the request's place as the call routed to
+	// the backend, so that the backend's requests and progress find it
+	// after the request that started it has been answered.
+	entry := &inflightReq{id: r.id, server: c.Server, name: c.Name, modern: true, logLevel: r.logLevel, cont: k, cancel: cancel}
+	k.entry = entry
+	f.mu.Lock()
+	if len(f.conts) >= maxParked {
+		f.mu.Unlock()
+		cancel()
+		return nil, &callError{code: jsonrpc.CodeInternalError, msg: "too many calls waiting for input on this session; answer or abandon some first"}
+	}
+	f.conts[k.token] = k
+	f.inflight["\x00"+k.token] = entry
+	r.server = "" // counted once, through the entry
+	f.mu.Unlock()
+	f.g.parked.Store(k.token, f)
+	go func() {
+		res, err := f.chain(context.WithValue(cctx, requestKey{}, entry), c)
+		var raw []byte
+		if res != nil {
+			raw = res.Raw
+		}
+		k.finish(raw, err)
+		f.endContinuation(k)
+	}()
+	return f.awaitContinuation(ctx, k)
+}
+
+// endContinuation forgets a continuation that finished or was abandoned.
+func (f *Front) endContinuation(k *continuation) {
+	k.cancel()
+	f.g.parked.Delete(k.token)
+	f.mu.Lock()
+	delete(f.conts, k.token)
+	delete(f.inflight, "\x00"+k.token)
+	f.mu.Unlock()
+	k.mu.Lock()
+	if k.timer != nil {
+		k.timer.Stop()
+	}
+	k.mu.Unlock()
+	f.maybeCloseIdle()
+}
+
+// awaitContinuation waits for the call's outcome, or for questions to pass
+// to the client as an InputRequiredResult (the call is then parked).
+func (f *Front) awaitContinuation(ctx context.Context, k *continuation) ([]byte, error) {
+	for {
+		k.mu.Lock()
+		if k.done {
+			res, err := k.res, k.err
+			k.mu.Unlock()
+			return res, err
+		}
+		pending := len(k.asked) > 0
+		k.mu.Unlock()
+		if pending {
+			k.mu.Lock()
+			k.attach = nil
+			if k.timer == nil {
+				k.timer = time.AfterFunc(parkTimeout, func() {
+					f.log.Info("a call waiting for the client's input was abandoned", "method", k.method, "name", k.name, "after", parkTimeout)
+					k.cancel()
+				})
+			} else {
+				k.timer.Reset(parkTimeout)
+			}
+			k.mu.Unlock()
+			return k.inputRequiredResult(), nil
+		}
+		select {
+		case <-k.changed:
+		case <-ctx.Done():
+			// The client gave up on the call (for a modern client over
+			// HTTP, closing the stream is the cancellation).
+			k.cancel()
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// gatewayRequestState returns the gateway's requestState token in a
+// retried request's params, or "".
+func gatewayRequestState(params []byte) string {
+	v, err := jsonrpc.Get(params, "requestState")
+	if err != nil || v == nil {
+		return ""
+	}
+	s, _ := jsonrpc.String(v)
+	if strings.HasPrefix(s, requestStatePrefix) {
+		return s
+	}
+	return ""
+}
+
+// resumeContinuation continues a parked call with the client's answers.
+func (f *Front) resumeContinuation(ctx context.Context, r *inflightReq, c *plugin.Call, token string) ([]byte, error) {
+	f.mu.Lock()
+	k := f.conts[token]
+	f.mu.Unlock()
+	if k == nil || k.method != c.Method || k.name != c.Name {
+		return nil, invalidParams("invalid or expired requestState: send the request again without inputResponses and requestState")
+	}
+	var answers map[string][]byte
+	if v, err := jsonrpc.Get(c.Params, "inputResponses"); err != nil {
+		return nil, invalidParams("params.inputResponses: %v", err)
+	} else if v != nil && string(v) != "null" {
+		fields, err := jsonrpc.Fields(v)
+		if err != nil {
+			return nil, invalidParams("params.inputResponses must be an object of input responses by key")
+		}
+		answers = make(map[string][]byte, len(fields))
+		for _, fl := range fields {
+			if len(fl.Value) == 0 || fl.Value[0] != '{' {
+				return nil, invalidParams("params.inputResponses[%q] must be the client's result object for that input request", fl.Key)
+			}
+			answers[fl.Key] = fl.Value
+		}
+	}
+	k.mu.Lock()
+	if k.attach != nil {
+		k.mu.Unlock()
+		return nil, invalidParams("this requestState is already being resumed by another request")
+	}
+	k.attach = r.id
+	var replies []*inputAsk
+	var results [][]byte
+	for key, res := range answers {
+		if a := k.asked[key]; a != nil {
+			replies, results = append(replies, a), append(results, res)
+			delete(k.asked, key)
+		}
+	}
+	k.mu.Unlock()
+	for i, a := range replies {
+		if err := a.s.Reply(a.backID, results[i], nil); err != nil {
+			f.log.Warn("could not pass the client's input to the backend", "server", a.s.Server(), "err", err)
+		}
+	}
+	return f.awaitContinuation(ctx, k)
+}
+
+// bridgeRequest hands a backend's request to the modern call it belongs
+// to; it reports false when no such call is in flight.
+func (f *Front) bridgeRequest(s *upstream.Session, m jsonrpc.Message) bool {
+	f.mu.Lock()
+	r := f.relatedLocked(s.Server())
+	if r == nil || !r.modern {
+		f.mu.Unlock()
+		return false
+	}
+	k := r.cont
+	f.nextOut++
+	key := "input-" + itoa(f.nextOut)
+	f.mu.Unlock()
+	if k == nil {
+		_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError,
+			"the gateway cannot forward "+m.Method+": the client uses protocol revision 2026-07-28, which has no server-to-client requests, and this method cannot ask for input", nil))
+		return true
+	}
+	k.ask(s, m, key)
+	return true
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// ParkedFront returns the front session holding the parked call that a
+// retried request's requestState names, if it belongs to principal; nil
+// otherwise. The HTTP front door passes such a retry to that session.
+func (g *Gateway) ParkedFront(params []byte, principal string) *Front {
+	token := gatewayRequestState(params)
+	if token == "" {
+		return nil
+	}
+	v, ok := g.parked.Load(token)
+	if !ok {
+		return nil
+	}
+	f := v.(*Front)
+	if f.sess.Principal != principal {
+		return nil
+	}
+	return f
+}
