@@ -494,8 +494,14 @@ func (b *backend) routeNotification(s *upstream.Session, m jsonrpc.Message, each
 		tid, _ := jsonrpc.Get(m.Params, "taskId")
 		t, _ := jsonrpc.String(tid)
 		each(func(f *Front) {
-			if f.taskOwner(t) == b.cfg.Name {
+			// A status sent before the task-creating call has answered
+			// (its owner is not known yet) goes to the client whose call
+			// to this backend is in flight, if that is unambiguous.
+			owner := f.taskOwner(t)
+			if owner == b.cfg.Name {
 				f.send(m.Raw)
+			} else if related := f.relatedRequest(b.cfg.Name); owner == "" && related != nil {
+				f.sendFor(related, m.Raw)
 			}
 		})
 	case "notifications/progress":
