@@ -33,6 +33,13 @@ const (
 	IsolationPerClient = "per-client" // one back session per front session
 )
 
+// Protocol eras a backend may be pinned to.
+const (
+	EraAuto   = "auto"   // probe server/discover, fall back to initialize (the zero value too)
+	EraLegacy = "legacy" // initialize only (revisions up to 2025-11-25)
+	EraModern = "modern" // 2026-07-28: stateless, no initialize
+)
+
 // Config is a loaded and validated configuration file.
 type Config struct {
 	// Path is the file the configuration was read from.
@@ -134,6 +141,9 @@ type Server struct {
 	ToolsDeny  []string
 	// Isolation is one of the Isolation constants.
 	Isolation string
+	// Era pins the backend's protocol era (EraLegacy, EraModern) instead
+	// of probing it; zero value and EraAuto: probe.
+	Era string
 
 	// Where is "file:line:col" of the server's entry, for later errors.
 	Where string

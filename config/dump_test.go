@@ -63,6 +63,7 @@ func (c *Config) Dump() string {
 		field("toolsAllow", dumpList(s.ToolsAllow), s.ToolsAllow == nil)
 		field("toolsDeny", dumpList(s.ToolsDeny), s.ToolsDeny == nil)
 		field("isolation", fmt.Sprintf("%q", s.Isolation), s.Isolation == "")
+		field("era", fmt.Sprintf("%q", s.Era), s.Era == "")
 	}
 	return b.String()
 }

@@ -431,7 +431,7 @@ func (l *loader) mcpServers(n *node, p string, cfg *Config) {
 
 var serverKeys = []string{
 	"alwaysAllow", "args", "autoApprove", "blocked", "command", "cwd",
-	"description", "disabled", "disabledTools", "env", "envFile", "headers",
+	"description", "disabled", "disabledTools", "env", "envFile", "era", "headers",
 	"isolation", "prefix", "timeout", "tools", "type", "url",
 }
 
@@ -579,6 +579,8 @@ func (l *loader) server(name string, keyOff int, n *node, p string) (s Server, p
 			l.tools(v, kp, &s)
 		case "isolation":
 			s.Isolation, _ = l.enum(v, kp, []string{IsolationShared, IsolationPerClient})
+		case "era":
+			s.Era, _ = l.enum(v, kp, []string{EraAuto, EraLegacy, EraModern})
 		case "description":
 			l.str(v, kp)
 		case "alwaysAllow", "autoApprove":

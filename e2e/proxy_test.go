@@ -15,12 +15,27 @@ import (
 )
 
 // twoKitchens is a config with two instances of the kitchen server, one of
-// them paginating its lists.
+// them paginating its lists. The kitchen speaks both protocol eras; alpha
+// is pinned to the session-based one and beta's is detected (2026-07-28),
+// so every test through this config crosses both.
 func twoKitchens(b bins) map[string]any {
+	alpha := stdioServer(b.kitchen, "-name", "alpha")
+	alpha["era"] = "legacy"
 	return map[string]any{"mcpServers": map[string]any{
-		"alpha": stdioServer(b.kitchen, "-name", "alpha"),
+		"alpha": alpha,
 		"beta":  stdioServer(b.kitchen, "-name", "beta", "-page-size", "3", "-tools", "5"),
 	}}
+}
+
+// clientEras are the protocol revisions a test client is made to speak:
+// the SDK's default (2026-07-28) and the last session-based one.
+var clientEras = []string{"2026-07-28", "2025-11-25"}
+
+// eachClientEra runs a test once per client era.
+func eachClientEra(t *testing.T, test func(t *testing.T, so *mcp.ClientSessionOptions)) {
+	for _, era := range clientEras {
+		t.Run("client-"+era, func(t *testing.T) { test(t, &mcp.ClientSessionOptions{ProtocolVersion: era}) })
+	}
 }
 
 func TestToolsAcrossBackends(t *testing.T) {
@@ -238,7 +253,14 @@ func TestSamplingElicitationRoots(t *testing.T) {
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"answer": "42"}}, nil
 		},
 	}
-	cs, _ := connect(t, b, writeConfig(t, twoKitchens(b)), opts, &mcp.Root{URI: "file:///work/project", Name: "project"})
+	eachClientEra(t, func(t *testing.T, so *mcp.ClientSessionOptions) {
+		sampled.Store(0)
+		testSamplingElicitationRoots(t, b, opts, so, &sampled)
+	})
+}
+
+func testSamplingElicitationRoots(t *testing.T, b bins, opts *mcp.ClientOptions, so *mcp.ClientSessionOptions, sampled *atomic.Int32) {
+	cs, _ := connectWith(t, b, writeConfig(t, twoKitchens(b)), opts, so, &mcp.Root{URI: "file:///work/project", Name: "project"})
 	if got := callText(t, cs, "alpha__sample", map[string]any{"prompt": "hello"}); got != "alpha sampled: model says hi" {
 		t.Errorf("sample = %q", got)
 	}
@@ -268,6 +290,10 @@ func TestSamplingElicitationRoots(t *testing.T) {
 
 func TestLoggingListChangedSubscriptions(t *testing.T) {
 	b := build(t)
+	eachClientEra(t, func(t *testing.T, so *mcp.ClientSessionOptions) { testLoggingListChangedSubscriptions(t, b, so) })
+}
+
+func testLoggingListChangedSubscriptions(t *testing.T, b bins, so *mcp.ClientSessionOptions) {
 	logged := make(chan string, 10)
 	toolsChanged := make(chan struct{}, 10)
 	updated := make(chan string, 10)
@@ -278,7 +304,7 @@ func TestLoggingListChangedSubscriptions(t *testing.T) {
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { toolsChanged <- struct{}{} },
 		ResourceUpdatedHandler: func(_ context.Context, r *mcp.ResourceUpdatedNotificationRequest) { updated <- r.Params.URI },
 	}
-	cs, _ := connect(t, b, writeConfig(t, twoKitchens(b)), opts)
+	cs, _ := connectWith(t, b, writeConfig(t, twoKitchens(b)), opts, so)
 	ctx := context.Background()
 
 	if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "warning"}); err != nil {
@@ -315,14 +341,23 @@ func TestLoggingListChangedSubscriptions(t *testing.T) {
 	if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: "test://alpha/static/3"}); err != nil {
 		t.Fatal(err)
 	}
-	callText(t, cs, "alpha__touch", map[string]any{"uri": "test://alpha/static/3"})
-	select {
-	case got := <-updated:
-		if got != "test://alpha/static/3" {
-			t.Errorf("updated %q", got)
+	// A 2026-07-28 client's Subscribe opens subscriptions/listen without
+	// waiting for its acknowledgement, so the first touch may come before
+	// the subscription holds: touch until an update arrives.
+	deadline := time.After(10 * time.Second)
+touching:
+	for {
+		callText(t, cs, "alpha__touch", map[string]any{"uri": "test://alpha/static/3"})
+		select {
+		case got := <-updated:
+			if got != "test://alpha/static/3" {
+				t.Errorf("updated %q", got)
+			}
+			break touching
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no resources/updated reached the subscribed client")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no resources/updated reached the subscribed client")
 	}
 	if err := cs.Unsubscribe(ctx, &mcp.UnsubscribeParams{URI: "test://alpha/static/3"}); err != nil {
 		t.Fatal(err)

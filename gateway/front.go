@@ -65,6 +65,7 @@ type Front struct {
 	initParams []byte                   // what per-client back sessions are shown
 	backs      map[*backend]*clientBack // per-client back sessions
 	conts      map[string]*continuation // modern calls parked for input, by token
+	logLevel   string                   // set by logging/setLevel; sent along to modern backends
 	listens    map[string]*listen       // open subscriptions/listen, by raw id
 
 	closeWhenIdle atomic.Bool // close once no call is in flight or parked
@@ -224,6 +225,7 @@ func (f *Front) shutdown() {
 	for _, o := range out {
 		_ = o.s.Reply(o.backID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the client disconnected", nil))
 	}
+	f.releaseSubscriptions()
 	closeClientBacks(backs)
 }
 
@@ -391,6 +393,11 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 
 func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, error) {
 	mm, modern, err := parseModernMeta(m.Params)
+	if modern && mm.logLevel == "" {
+		// A level the client set with logging/setLevel on this session
+		// (the Go SDK still sends it) applies to its modern requests too.
+		mm.logLevel = f.level()
+	}
 	r, _ := ctx.Value(requestKey{}).(*inflightReq)
 	if modern && r != nil {
 		f.mu.Lock()
@@ -481,6 +488,13 @@ func (f *Front) maybeCloseIdle() {
 	if idle {
 		go f.Close()
 	}
+}
+
+// level returns the log level the client set, "" if none.
+func (f *Front) level() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logLevel
 }
 
 // Peer returns where the session's messages go.

@@ -145,6 +145,12 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 	log := g.log.With("component", "upstream", "server", sc.Name)
 	b := &backend{g: g, cfg: sc, log: log}
 	b.perClient = g.opts.MultiClient && isolation(sc) == config.IsolationPerClient
+	switch sc.Era {
+	case config.EraLegacy:
+		b.era.Store(upstream.EraLegacy)
+	case config.EraModern:
+		b.era.Store(upstream.EraModern)
+	}
 	if b.cfg.Timeout <= 0 {
 		b.cfg.Timeout = 60 * time.Second
 	}
@@ -171,6 +177,7 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 		Dialer:     d,
 		Handler:    b,
 		InitParams: g.waitInitParams,
+		Handshake:  b.handshake,
 		OnReady:    b.onReady,
 		Log:        log,
 	})
@@ -307,6 +314,10 @@ type backend struct {
 	// perClient: each front session gets its own back session (see
 	// Options.MultiClient); the supervised one then only feeds the catalog.
 	perClient bool
+	era       atomic.Value // upstream.Era*: found by the first handshake, then kept
+	// resListens are the resource subscriptions held at a modern backend
+	// (as subscriptions/listen requests) for the clients' resources/subscribe.
+	resListens map[resListenKey]*resListen // under mu
 
 	mu         sync.Mutex
 	lists      [4][][]byte // raw items per catalog.Kind
@@ -317,6 +328,21 @@ type backend struct {
 }
 
 var _ upstream.Handler = (*backend)(nil)
+
+// handshake opens a back session in the backend's era, probing it once
+// (server/discover, then initialize) and remembering what it found.
+func (b *backend) handshake(ctx context.Context, s *upstream.Session, params []byte) error {
+	era, _ := b.era.Load().(string)
+	found, err := s.Handshake(ctx, params, era, 0)
+	if err != nil {
+		return err
+	}
+	if found != era {
+		b.era.Store(found)
+		b.log.Info("backend protocol era", "era", found, "protocol", s.Init.ProtocolVersion)
+	}
+	return nil
+}
 
 // capabilityFor maps list kinds to the capability that offers them.
 var capabilityFor = [...]string{"tools", "prompts", "resources", "resources"}
@@ -354,6 +380,9 @@ func (b *backend) onReady(ctx context.Context, s *upstream.Session) error {
 		if !sameItems(old[k], fetched[k]) || (k == catalog.Resources && !sameItems(old[catalog.Templates], fetched[catalog.Templates])) {
 			b.g.broadcastListChanged(k)
 		}
+	}
+	if s.Init.Modern {
+		b.listenForChanges(s)
 	}
 	b.log.Info("catalog fetched", "tools", len(fetched[catalog.Tools]), "prompts", len(fetched[catalog.Prompts]),
 		"resources", len(fetched[catalog.Resources]), "templates", len(fetched[catalog.Templates]))
@@ -506,6 +535,8 @@ func (b *backend) routeNotification(s *upstream.Session, m jsonrpc.Message, each
 		})
 	case "notifications/progress":
 		b.log.Debug("dropped progress for a call that already ended")
+	case "notifications/subscriptions/acknowledged":
+		// The answer to the gateway's own subscriptions/listen.
 	default:
 		// notifications/message and anything newer: to the clients of
 		// this back session, on the stream of the call that caused it

@@ -115,7 +115,7 @@ func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, error) {
 		return nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "could not open a session for this client: " + err.Error()}
 	}
 	s := upstream.NewSession(b.cfg.Name, conn, &frontHandler{f: f, b: b}, b.log.With("session", f.sess.ID))
-	if err := s.Initialize(ctx, params); err != nil {
+	if err := b.handshake(ctx, s, params); err != nil {
 		s.Close()
 		return nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: fmt.Sprintf("could not open a session for this client: %v", err)}
 	}

@@ -3,10 +3,12 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/upstream"
 )
 
 // The 2026-07-28 revision ("modern"): no initialize; every request carries
@@ -290,4 +292,178 @@ func (f *Front) startModern(ctx context.Context, mm modernMeta) {
 	wctx, cancel := context.WithTimeout(ctx, f.g.opts.StartTimeout)
 	f.g.WaitSettled(wctx)
 	cancel()
+}
+
+// withLogLevel puts the client's log level into a request's _meta for a
+// modern backend, unless the request names one itself.
+func withLogLevel(params []byte, level string) ([]byte, error) {
+	meta, err := jsonrpc.Get(params, "_meta")
+	if err != nil && params != nil {
+		return nil, err
+	}
+	if meta == nil || meta[0] != '{' {
+		meta = []byte("{}")
+	} else if have, _ := jsonrpc.Get(meta, MetaLogLevel); have != nil {
+		return params, nil
+	}
+	if meta, err = jsonrpc.SetField(meta, MetaLogLevel, jsonrpc.AppendString(nil, level)); err != nil {
+		return nil, err
+	}
+	return jsonrpc.SetField(params, "_meta", meta)
+}
+
+// listenForChanges keeps a subscriptions/listen open on a modern backend's
+// shared session for the list changes it offers: its notifications
+// re-fetch the catalog like a legacy backend's list_changed. It ends with
+// the session.
+func (b *backend) listenForChanges(s *upstream.Session) {
+	var caps map[string]struct {
+		ListChanged bool `json:"listChanged"`
+	}
+	_ = json.Unmarshal(s.Init.Capabilities, &caps)
+	f := listenFilter{
+		ToolsListChanged:     caps["tools"].ListChanged,
+		PromptsListChanged:   caps["prompts"].ListChanged,
+		ResourcesListChanged: caps["resources"].ListChanged,
+	}
+	if !f.ToolsListChanged && !f.PromptsListChanged && !f.ResourcesListChanged {
+		return
+	}
+	raw, _ := json.Marshal(map[string]any{"notifications": f})
+	go func() {
+		_, err := s.Call(context.Background(), "subscriptions/listen", raw, upstream.CallOptions{})
+		if err != nil && !errors.Is(err, upstream.ErrSessionClosed) {
+			b.log.Warn("the backend ended its change subscription; list changes are no longer followed until it restarts", "err", err)
+		}
+	}()
+}
+
+// resListenKey names one resource subscription held at a modern backend.
+type resListenKey struct {
+	s   *upstream.Session
+	uri string
+}
+
+// resListen is a subscriptions/listen for one resource, shared by the
+// clients subscribed to it through the same back session.
+type resListen struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+// modernSubscription serves a client's resources/subscribe or unsubscribe
+// on a modern backend, which has no such methods: a subscriptions/listen
+// for the resource is held while any client of the session subscribes.
+func (b *backend) modernSubscription(s *upstream.Session, method string, params []byte) ([]byte, error) {
+	uri, err := stringField(params, "uri")
+	if err != nil {
+		return nil, err
+	}
+	key := resListenKey{s, uri}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.resListens == nil {
+		b.resListens = map[resListenKey]*resListen{}
+	}
+	l := b.resListens[key]
+	if method == "resources/unsubscribe" {
+		if l != nil {
+			if l.n--; l.n <= 0 {
+				l.cancel()
+				delete(b.resListens, key)
+			}
+		}
+		return []byte("{}"), nil
+	}
+	if l != nil {
+		l.n++
+		return []byte("{}"), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l = &resListen{n: 1, cancel: cancel}
+	b.resListens[key] = l
+	raw, _ := json.Marshal(map[string]any{"notifications": listenFilter{ResourceSubscriptions: []string{uri}}})
+	go func() {
+		_, err := s.Call(ctx, "subscriptions/listen", raw, upstream.CallOptions{})
+		if err != nil && ctx.Err() == nil && !errors.Is(err, upstream.ErrSessionClosed) {
+			b.log.Warn("the backend ended a resource subscription", "uri", uri, "err", err)
+		}
+		b.mu.Lock()
+		if b.resListens[key] == l {
+			delete(b.resListens, key)
+		}
+		b.mu.Unlock()
+	}()
+	return []byte("{}"), nil
+}
+
+// releaseSubscriptions drops a closing session's resource subscriptions
+// at modern backends.
+func (f *Front) releaseSubscriptions() {
+	f.mu.Lock()
+	subs := f.subs
+	f.subs = map[subKey]struct{}{}
+	f.mu.Unlock()
+	for k := range subs {
+		b := f.g.byName[k.server]
+		if b == nil {
+			continue
+		}
+		s := f.existingBackSession(b)
+		if !b.perClient {
+			s, _ = b.sv.Session()
+		}
+		if s != nil && s.Init.Modern {
+			_, _ = b.modernSubscription(s, "resources/unsubscribe", append(jsonrpc.AppendString([]byte(`{"uri":`), k.uri), '}'))
+		}
+	}
+}
+
+// hasCap reports whether the backend declared a capability.
+func (b *backend) hasCap(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, _ := jsonrpc.Get(b.caps, name)
+	return v != nil
+}
+
+// modernMetaKeys are the per-request keys a session-based backend must not
+// see: a server that speaks both eras would take the request for a
+// stateless one and, for instance, no longer send it log messages or ask
+// the client for input the session-based way.
+var modernMetaKeys = map[string]bool{
+	MetaProtocolVersion: true, MetaClientCapabilities: true, MetaClientInfo: true, MetaLogLevel: true,
+}
+
+// withoutModernMeta removes the modern per-request keys from params._meta
+// (and _meta itself when nothing else is left in it).
+func withoutModernMeta(params []byte) ([]byte, error) {
+	meta, err := jsonrpc.Get(params, "_meta")
+	if err != nil || meta == nil || meta[0] != '{' {
+		return params, err
+	}
+	fields, err := jsonrpc.Fields(meta)
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]byte, 0, len(meta))
+	kept = append(kept, '{')
+	n := 0
+	for _, fl := range fields {
+		if modernMetaKeys[fl.Key] {
+			continue
+		}
+		if n > 0 {
+			kept = append(kept, ',')
+		}
+		n++
+		kept = jsonrpc.AppendString(kept, fl.Key)
+		kept = append(kept, ':')
+		kept = append(kept, fl.Value...)
+	}
+	kept = append(kept, '}')
+	if n == len(fields) {
+		return params, nil
+	}
+	return jsonrpc.SetField(params, "_meta", kept)
 }

@@ -42,7 +42,8 @@ const maxParked = 256
 // continuation is a modern call whose backend call outlives the client
 // request that started it.
 type continuation struct {
-	token  string
+	token  string // the requestState of the current round (under mu once shared)
+	key    string // its entry's key in the front's in-flight table
 	method string
 	name   string
 	cancel context.CancelFunc
@@ -64,6 +65,7 @@ type inputAsk struct {
 	backID []byte
 	method string
 	params []byte
+	sent   bool // put in an InputRequiredResult: the client's retry answers it
 }
 
 func (c *continuation) signal() {
@@ -88,16 +90,89 @@ func (c *continuation) ask(s *upstream.Session, m jsonrpc.Message, key string) {
 	c.signal()
 }
 
-func (c *continuation) finish(res []byte, err error) {
+// finish records the call's outcome and returns the questions still
+// unanswered: on a shared session they may be another call's.
+func (c *continuation) finish(res []byte, err error) map[string]*inputAsk {
 	c.mu.Lock()
 	c.done, c.res, c.err = true, res, err
-	asked := c.asked
-	c.asked = map[string]*inputAsk{}
+	// Questions the client has been shown stay: its retry answers them.
+	var orphans map[string]*inputAsk
+	for k, a := range c.asked {
+		if !a.sent {
+			if orphans == nil {
+				orphans = map[string]*inputAsk{}
+			}
+			orphans[k] = a
+			delete(c.asked, k)
+		}
+	}
 	c.mu.Unlock()
-	for _, a := range asked {
+	c.signal()
+	return orphans
+}
+
+// rehome passes questions a finished call leaves unanswered to another
+// modern call of this client on the same backend, or refuses them.
+func (f *Front) rehome(from *continuation, server string, asked map[string]*inputAsk) {
+	if len(asked) == 0 {
+		return
+	}
+	f.mu.Lock()
+	var to *continuation
+	for _, x := range f.inflight {
+		if x.cont != nil && x.cont != from && x.server == server && !x.cont.isDone() {
+			to = x.cont
+			break
+		}
+	}
+	f.mu.Unlock()
+	for key, a := range asked {
+		if to != nil {
+			to.mu.Lock()
+			to.asked[key] = a
+			to.order = append(to.order, key)
+			to.mu.Unlock()
+			continue
+		}
 		_ = a.s.Reply(a.backID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the call ended before the client answered", nil))
 	}
-	c.signal()
+	if to != nil {
+		to.signal()
+	}
+}
+
+func (c *continuation) isDone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
+// Gathering of questions asked together: after one, wait while more
+// arrive within gatherQuiet, for at most gatherMax.
+const (
+	gatherQuiet = 5 * time.Millisecond
+	gatherMax   = 50 * time.Millisecond
+)
+
+func (c *continuation) gather() {
+	deadline := time.NewTimer(gatherMax)
+	defer deadline.Stop()
+	for {
+		quiet := time.NewTimer(gatherQuiet)
+		select {
+		case <-c.changed:
+			quiet.Stop()
+			if c.isDone() {
+				c.signal()
+				return
+			}
+		case <-quiet.C:
+			return
+		case <-deadline.C:
+			quiet.Stop()
+			return
+		}
+	}
 }
 
 // inputRequiredResult lists the unanswered questions.
@@ -111,6 +186,7 @@ func (c *continuation) inputRequiredResult() []byte {
 		if a == nil {
 			continue
 		}
+		a.sent = true
 		if n > 0 {
 			b = append(b, ',')
 		}
@@ -139,6 +215,7 @@ func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin
 	cctx, cancel := context.WithCancel(f.ctx)
 	k := &continuation{
 		token:   requestStatePrefix + hex.EncodeToString(rnd[:]),
+		key:     "\x00" + hex.EncodeToString(rnd[:]),
 		method:  c.Method,
 		name:    c.Name,
 		cancel:  cancel,
@@ -158,7 +235,7 @@ func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin
 		return nil, &callError{code: jsonrpc.CodeInternalError, msg: "too many calls waiting for input on this session; answer or abandon some first"}
 	}
 	f.conts[k.token] = k
-	f.inflight["\x00"+k.token] = entry
+	f.inflight[k.key] = entry
 	r.server = "" // counted once, through the entry
 	f.mu.Unlock()
 	f.g.parked.Store(k.token, f)
@@ -168,19 +245,51 @@ func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin
 		if res != nil {
 			raw = res.Raw
 		}
-		k.finish(raw, err)
-		f.endContinuation(k)
+		f.rehome(k, c.Server, k.finish(raw, err))
+		// The outcome waits for the request attached now, or for the
+		// client's retry of a parked call (until the park times out).
+		k.mu.Lock()
+		waiting := k.attach != nil
+		k.mu.Unlock()
+		if !waiting && k.timer == nil {
+			f.endContinuation(k) // nobody was told to come back
+		}
 	}()
 	return f.awaitContinuation(ctx, k)
+}
+
+// rotateToken gives a continuation a new requestState for its next
+// round, so that a stale retry of an earlier round cannot be replayed.
+func (f *Front) rotateToken(k *continuation) {
+	var rnd [16]byte
+	_, _ = rand.Read(rnd[:])
+	tok := requestStatePrefix + hex.EncodeToString(rnd[:])
+	f.mu.Lock()
+	k.mu.Lock()
+	old := k.token
+	k.token = tok
+	k.mu.Unlock()
+	if f.conts[old] == k {
+		delete(f.conts, old)
+		f.conts[tok] = k
+	}
+	f.mu.Unlock()
+	f.g.parked.Delete(old)
+	f.g.parked.Store(tok, f)
 }
 
 // endContinuation forgets a continuation that finished or was abandoned.
 func (f *Front) endContinuation(k *continuation) {
 	k.cancel()
-	f.g.parked.Delete(k.token)
+	k.mu.Lock()
+	tok := k.token
+	k.mu.Unlock()
+	f.g.parked.Delete(tok)
 	f.mu.Lock()
-	delete(f.conts, k.token)
-	delete(f.inflight, "\x00"+k.token)
+	if f.conts[tok] == k {
+		delete(f.conts, tok)
+	}
+	delete(f.inflight, k.key)
 	f.mu.Unlock()
 	k.mu.Lock()
 	if k.timer != nil {
@@ -198,17 +307,22 @@ func (f *Front) awaitContinuation(ctx context.Context, k *continuation) ([]byte,
 		if k.done {
 			res, err := k.res, k.err
 			k.mu.Unlock()
+			f.endContinuation(k)
 			return res, err
 		}
 		pending := len(k.asked) > 0
 		k.mu.Unlock()
 		if pending {
+			// A backend that needs several answers may ask them at once:
+			// gather what comes together into one round.
+			k.gather()
+			f.rotateToken(k)
 			k.mu.Lock()
 			k.attach = nil
 			if k.timer == nil {
 				k.timer = time.AfterFunc(parkTimeout, func() {
 					f.log.Info("a call waiting for the client's input was abandoned", "method", k.method, "name", k.name, "after", parkTimeout)
-					k.cancel()
+					f.endContinuation(k)
 				})
 			} else {
 				k.timer.Reset(parkTimeout)
@@ -221,7 +335,7 @@ func (f *Front) awaitContinuation(ctx context.Context, k *continuation) ([]byte,
 		case <-ctx.Done():
 			// The client gave up on the call (for a modern client over
 			// HTTP, closing the stream is the cancellation).
-			k.cancel()
+			f.endContinuation(k)
 			return nil, ctx.Err()
 		}
 	}
@@ -290,10 +404,25 @@ func (f *Front) resumeContinuation(ctx context.Context, r *inflightReq, c *plugi
 
 // bridgeRequest hands a backend's request to the modern call it belongs
 // to; it reports false when no such call is in flight.
+//
+// Several modern calls of this client may be in flight to a shared
+// session of a session-based backend, which does not say which call asks;
+// the question then rides on one of them, preferring one whose client is
+// waiting. That is safe: they are all this client's, the answer still goes
+// to the backend request that asked, and each call's own result stays its
+// own.
 func (f *Front) bridgeRequest(s *upstream.Session, m jsonrpc.Message) bool {
 	f.mu.Lock()
-	r := f.relatedLocked(s.Server())
-	if r == nil || !r.modern {
+	var r *inflightReq
+	for _, x := range f.inflight {
+		if x.server != s.Server() || !x.modern {
+			continue
+		}
+		if r == nil || (x.cont != nil && (r.cont == nil || (r.cont.attached() == nil && x.cont.attached() != nil))) {
+			r = x
+		}
+	}
+	if r == nil {
 		f.mu.Unlock()
 		return false
 	}

@@ -220,6 +220,33 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 	if err != nil {
 		return nil, err
 	}
+	if s.Init.Modern {
+		switch method {
+		case "logging/setLevel":
+			// This revision has no session level: every call carries the
+			// client's level in its _meta instead (below).
+			return []byte("{}"), nil
+		case "resources/subscribe", "resources/unsubscribe":
+			return b.modernSubscription(s, method, params)
+		}
+		if lvl := f.level(); lvl != "" {
+			if params, err = withLogLevel(params, lvl); err != nil {
+				return nil, invalidParams("params: %v", err)
+			}
+		}
+	} else if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil && r.modern {
+		// A modern client's request to a session-based backend: its
+		// per-request _meta stays here, and its log level becomes the
+		// session's (such a backend logs only after logging/setLevel).
+		if params, err = withoutModernMeta(params); err != nil {
+			return nil, invalidParams("params._meta: %v", err)
+		}
+		if lvl := r.logLevel; lvl != "" && b.hasCap("logging") {
+			if err := s.SetLevel(ctx, lvl, b.cfg.Timeout); err != nil {
+				b.log.Warn("could not set the backend's log level for a modern request", "level", lvl, "err", err)
+			}
+		}
+	}
 	var opts upstream.CallOptions
 	if tok := progressToken(params); tok != nil {
 		opts.OnProgress = func(p []byte) {
@@ -351,9 +378,16 @@ func (f *Front) complete(ctx context.Context, c *plugin.Call) ([]byte, error) {
 }
 
 func (f *Front) setLevel(ctx context.Context, c *plugin.Call) ([]byte, error) {
-	if _, err := stringField(c.Params, "level"); err != nil {
+	lvl, err := stringField(c.Params, "level")
+	if err != nil {
 		return nil, err
 	}
+	if logLevelRank(lvl) < 0 {
+		return nil, invalidParams("logging/setLevel: unknown level %q (use one of %s)", lvl, strings.Join(logLevels, ", "))
+	}
+	f.mu.Lock()
+	f.logLevel = lvl
+	f.mu.Unlock()
 	for _, b := range f.g.backends {
 		b.mu.Lock()
 		if !b.perClient {

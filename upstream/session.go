@@ -99,8 +99,30 @@ type Session struct {
 	done    chan struct{}
 	doneErr error
 
-	// Init is the backend's initialize result, set once by Initialize.
+	// Init is the backend's initialize (or server/discover) result, set
+	// once by the handshake.
 	Init InitResult
+	// meta is a modern backend's per-request _meta defaults.
+	meta []byte
+
+	levelMu sync.Mutex
+	level   string // the last logging/setLevel sent by SetLevel
+}
+
+// SetLevel sends logging/setLevel unless that level is already set on this
+// session (a session-based backend logs only after it).
+func (s *Session) SetLevel(ctx context.Context, level string, timeout time.Duration) error {
+	s.levelMu.Lock()
+	defer s.levelMu.Unlock()
+	if s.level == level {
+		return nil
+	}
+	p := jsonrpc.AppendString([]byte(`{"level":`), level)
+	if _, err := s.CallTimeout(ctx, timeout, "logging/setLevel", append(p, '}'), CallOptions{}); err != nil {
+		return err
+	}
+	s.level = level
+	return nil
 }
 
 // NewSession starts reading conn. Call [Session.Initialize] next.
@@ -248,6 +270,12 @@ func (s *Session) call(ctx context.Context, timeout time.Duration, method string
 	id := s.nextID.Add(1) - 1
 	var idBuf [20]byte
 	rawID := strconv.AppendInt(idBuf[:0], id, 10)
+	if s.meta != nil {
+		var err error
+		if params, err = withModernMeta(params, s.meta); err != nil {
+			return nil, fmt.Errorf("params: %w", err)
+		}
+	}
 	if opts.OnProgress != nil {
 		var err error
 		if params, err = withProgressToken(params, rawID); err != nil {
@@ -403,6 +431,9 @@ type InitResult struct {
 	Capabilities    []byte // raw capabilities object
 	ServerInfo      []byte // raw serverInfo object
 	Instructions    []byte // raw instructions string or nil
+	// Modern is set for a 2026-07-28 backend (found by server/discover;
+	// Raw is then the discover result).
+	Modern bool
 }
 
 // Initialize runs the initialize handshake with the given raw params and

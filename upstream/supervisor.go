@@ -38,6 +38,9 @@ type SupervisorOptions struct {
 	// session is offered to callers of Session; it may make calls on it
 	// (to fetch lists). An error fails the start like a handshake error.
 	OnReady func(ctx context.Context, s *Session) error
+	// Handshake opens a new session with the initialize params; nil:
+	// Session.Initialize (the session-based handshake).
+	Handshake func(ctx context.Context, s *Session, params []byte) error
 	// OnDown is called when a session ends or a start fails.
 	OnDown func(err error)
 	Log    *slog.Logger
@@ -123,9 +126,14 @@ func (sv *Supervisor) Run(ctx context.Context) {
 		}
 		started := time.Now()
 		s, err := sv.start(ctx)
-		sv.once.Do(func() { close(sv.settled) })
 		if err == nil {
 			sv.setState(StateReady, nil)
+		} else {
+			sv.setState(StateDown, err)
+		}
+		// Settled after the state: whoever waits for it sees the outcome.
+		sv.once.Do(func() { close(sv.settled) })
+		if err == nil {
 			sv.o.Log.Info("backend ready", "protocol", s.Init.ProtocolVersion, "restarts", sv.restarts.Load())
 			select {
 			case <-s.Done():
@@ -172,7 +180,11 @@ func (sv *Supervisor) start(ctx context.Context) (*Session, error) {
 	}
 	ictx, cancel := context.WithTimeout(ctx, sv.o.InitTimeout)
 	defer cancel()
-	if err := s.Initialize(ictx, params); err != nil {
+	handshake := sv.o.Handshake
+	if handshake == nil {
+		handshake = func(ctx context.Context, s *Session, params []byte) error { return s.Initialize(ctx, params) }
+	}
+	if err := handshake(ictx, s, params); err != nil {
 		// A server that dies at start-up makes the handshake fail with a
 		// broken pipe or a lost connection; what the user needs is how it
 		// ended (its exit status), which the session learns a moment later.
