@@ -2,23 +2,44 @@
 // (2025-03-26 and later, with sessions) and the legacy HTTP+SSE transport
 // (2024-11-05), or either, detected as the specification's backwards
 // compatibility section describes. The returned transport.Conn carries raw
-// JSON-RPC messages; nothing is re-encoded.
+// JSON-RPC messages; nothing is re-encoded (only line breaks between JSON
+// tokens become spaces, see deliver).
+//
+// A request written to a streamable HTTP server is sent from its own
+// goroutine, and Write returns once it has been handed over: the server may
+// hold the POST open for as long as it works on the request, and the caller's
+// timeouts and cancellation must keep working meanwhile. What goes wrong
+// with that exchange (an HTTP error status, an unreachable server, a stream
+// that ends without the answer) then arrives through Read as a JSON-RPC
+// error answer to that request, with a message that names no URL; the
+// full error, URL redacted, is logged. A 404 for a request carrying a
+// session id instead fails the whole Conn with [transport.ErrSessionExpired].
+//
+// An answer stream that drops after an event id is resumed with a GET
+// carrying Last-Event-ID, and so is the server's own GET stream. A message
+// over Options.MaxMessageBytes is skipped and Read returns a
+// *transport.TooLargeError with its head and tail in its place; the Conn
+// goes on.
 package httpclient
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/transport"
@@ -51,9 +72,36 @@ var defaultClient = &http.Client{Transport: &http.Transport{
 	ForceAttemptHTTP2:   true,
 }}
 
-// queueLen bounds the messages received but not yet Read: a slow reader
-// holds back the HTTP streams rather than growing memory.
-const queueLen = 64
+const (
+	// queueLen bounds the messages received but not yet Read: a slow
+	// reader holds back the HTTP streams rather than growing memory.
+	queueLen = 64
+	// minBackoff and maxBackoff bound the wait before reconnecting a
+	// stream.
+	minBackoff = 250 * time.Millisecond
+	maxBackoff = 30 * time.Second
+	// maxResumes bounds the reconnections of an answer stream that bring
+	// no new event.
+	maxResumes = 5
+	// shortBody is how much of an error answer's body goes into an error
+	// message; errorBody is how much is read to find a JSON-RPC error in it.
+	shortBody = 200
+	errorBody = 64 << 10
+	// headKeep and tailKeep are how much of an oversized message is kept
+	// in its *transport.TooLargeError (the same amounts as the stdio
+	// transport); fieldRoom is the room for a field name before a value on
+	// one event stream line ("data: ").
+	headKeep  = 4 << 10
+	tailKeep  = 256
+	fieldRoom = 64
+)
+
+// item is one entry of the Read queue: a message, or the error of one
+// message that could not be received (a *transport.TooLargeError).
+type item struct {
+	msg []byte
+	err error
+}
 
 type conn struct {
 	o      Options
@@ -61,21 +109,75 @@ type conn struct {
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
-	in     chan []byte
+	in     chan item
 
-	mu        sync.Mutex
-	mode      string // resolved mode
-	endpoint  string // where messages are POSTed
-	session   string // Mcp-Session-Id
-	version   string // negotiated protocol version
-	initID    []byte // id of the initialize request, until answered
-	getOpened bool
-	lastEvent string
+	mu         sync.Mutex
+	mode       string        // resolved mode (ModeAuto until detection succeeds)
+	probe      chan struct{} // closed when the detection in progress ends
+	endpoint   string        // where legacy messages are POSTed
+	stopLegacy context.CancelFunc
+	session    string // Mcp-Session-Id
+	version    string // negotiated protocol version
+	initID     []byte // id of the initialize request, until answered
+	getOpened  bool
+	closed     bool // Close has begun: no new goroutines
 
 	errOnce sync.Once
 	err     error
 	failed  chan struct{}
 	wg      sync.WaitGroup
+}
+
+// outgoing is a message being sent, with the envelope fields send needs.
+type outgoing struct {
+	raw    []byte
+	id     []byte // of a request
+	method string
+	call   bool // a request, which expects an answer
+	// modern is the _meta protocol version of a 2026-07-28 request ("" for
+	// session-based traffic), and name what its Mcp-Name header mirrors.
+	modern string
+	name   string
+}
+
+// Per-request _meta key of the protocol version (2026-07-28).
+const metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
+
+// nameField is the params field that Mcp-Name mirrors, per method.
+var nameField = map[string]string{"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+// modernHeaders fills in what a 2026-07-28 request's headers must mirror
+// from its body: the version, the method and, for calls naming a tool,
+// prompt or resource, that name.
+func (out *outgoing) modernHeaders(params []byte) {
+	meta, err := jsonrpc.Get(params, "_meta")
+	if err != nil || meta == nil || meta[0] != '{' {
+		return
+	}
+	v, _ := jsonrpc.Get(meta, metaProtocolVersion)
+	if out.modern, _ = jsonrpc.String(v); out.modern == "" {
+		return
+	}
+	if f, ok := nameField[out.method]; ok {
+		n, _ := jsonrpc.Get(params, f)
+		out.name, _ = jsonrpc.String(n)
+	}
+}
+
+// headerValue encodes a header value that cannot be sent as it is
+// (non-ASCII or control characters, surrounding spaces) as
+// =?base64?...?=, as the 2026-07-28 revision specifies.
+func headerValue(v string) string {
+	plain := !strings.HasPrefix(v, "=?base64?") && strings.TrimSpace(v) == v
+	for i := 0; plain && i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			plain = false
+		}
+	}
+	if plain {
+		return v
+	}
+	return "=?base64?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="
 }
 
 // Dial returns a connection to the server. Streamable HTTP connects lazily
@@ -84,12 +186,17 @@ type conn struct {
 func Dial(ctx context.Context, o Options) (transport.Conn, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("invalid server URL %q: want http(s)://host/path", o.URL)
+		return nil, fmt.Errorf("invalid server URL %s: want http(s)://host/path", redact(o.URL))
+	}
+	switch o.Mode {
+	case ModeStreamable, ModeAuto, ModeSSE:
+	default:
+		return nil, fmt.Errorf("unknown mode %q", o.Mode)
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = transport.DefaultMaxMessageBytes
 	}
-	c := &conn{o: o, client: o.Client, log: o.Logger, in: make(chan []byte, queueLen), failed: make(chan struct{}), mode: o.Mode, endpoint: o.URL}
+	c := &conn{o: o, client: o.Client, log: o.Logger, in: make(chan item, queueLen), failed: make(chan struct{}), mode: o.Mode}
 	if c.client == nil {
 		c.client = defaultClient
 	}
@@ -97,15 +204,11 @@ func Dial(ctx context.Context, o Options) (transport.Conn, error) {
 		c.log = slog.Default()
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	switch o.Mode {
-	case ModeStreamable, ModeAuto:
-	case ModeSSE:
+	if o.Mode == ModeSSE {
 		if err := c.openSSE(ctx); err != nil {
 			c.Close()
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("unknown mode %q", o.Mode)
 	}
 	return c, nil
 }
@@ -118,85 +221,221 @@ func (c *conn) fail(err error) {
 	})
 }
 
+// spawn runs f on a goroutine that Close waits for; it reports false (and
+// does not run f) once Close has begun.
+func (c *conn) spawn(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// sleep waits d or until the connection closes; it reports whether the
+// connection is still open.
+func (c *conn) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
 func (c *conn) Read() ([]byte, error) {
 	select {
-	case b := <-c.in:
-		return b, nil
+	case it := <-c.in:
+		return it.msg, it.err
 	case <-c.failed:
 		// Deliver what arrived before the failure first.
 		select {
-		case b := <-c.in:
-			return b, nil
+		case it := <-c.in:
+			return it.msg, it.err
 		default:
 		}
 		return nil, c.err
 	}
 }
 
-// deliver queues one received message for Read, noting the negotiated
-// protocol version from the answer to initialize.
-func (c *conn) deliver(msg []byte) error {
-	if len(msg) > c.o.MaxMessageBytes {
-		return &transport.TooLargeError{Limit: c.o.MaxMessageBytes}
+// push queues one item for Read.
+func (c *conn) push(it item) error {
+	select {
+	case c.in <- it:
+		return nil
+	case <-c.ctx.Done():
+		return fmt.Errorf("read: %w", transport.ErrClosed)
 	}
+}
+
+// deliver queues one received message for Read, noting the negotiated
+// protocol version from the answer to initialize. It reports whether msg
+// is the answer to the request with id want (nil: no such request).
+//
+// Line breaks in msg become spaces: valid JSON has them only between
+// tokens (a pretty-printed body, the lines of a multi-line SSE data field),
+// and the gateway's stdio front frames messages by line. No other byte
+// changes.
+func (c *conn) deliver(msg, want []byte) (bool, error) {
+	oneLine(msg)
+	answer := false
 	c.mu.Lock()
-	if c.initID != nil {
-		if m, err := jsonrpc.Parse(msg); err == nil && m.Kind == jsonrpc.KindResponse && bytes.Equal(m.ID, c.initID) {
-			c.initID = nil
-			if v, err := jsonrpc.Get(m.Result, "protocolVersion"); err == nil && v != nil {
-				c.version, _ = jsonrpc.String(v)
+	initID := c.initID
+	c.mu.Unlock()
+	if initID != nil || want != nil {
+		if m, err := jsonrpc.Parse(msg); err == nil && m.Kind == jsonrpc.KindResponse {
+			answer = want != nil && bytes.Equal(m.ID, want)
+			if initID != nil && bytes.Equal(m.ID, initID) {
+				version := ""
+				if v, err := jsonrpc.Get(m.Result, "protocolVersion"); err == nil && v != nil {
+					version, _ = jsonrpc.String(v)
+				}
+				c.mu.Lock()
+				c.initID, c.version = nil, version
+				c.mu.Unlock()
 			}
 		}
 	}
-	c.mu.Unlock()
-	select {
-	case c.in <- msg:
-		return nil
-	case <-c.ctx.Done():
-		return transport.ErrClosed
+	return answer, c.push(item{msg: msg})
+}
+
+// oneLine replaces CR and LF in msg, in place, with spaces.
+func oneLine(msg []byte) {
+	for i := bytes.IndexAny(msg, "\r\n"); i >= 0; {
+		msg[i] = ' '
+		j := bytes.IndexAny(msg[i+1:], "\r\n")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 }
 
 func (c *conn) Write(msg []byte) error {
-	select {
-	case <-c.ctx.Done():
+	if c.ctx.Err() != nil {
 		return fmt.Errorf("write: %w", transport.ErrClosed)
+	}
+	select {
+	case <-c.failed:
+		return fmt.Errorf("write: %w", c.err)
 	default:
 	}
 	m, err := jsonrpc.Parse(msg)
 	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
+	out := outgoing{raw: msg, method: m.Method, call: m.Kind == jsonrpc.KindRequest}
+	if out.call {
+		out.modernHeaders(m.Params)
+	}
 	c.mu.Lock()
+	for c.probe != nil { // an auto-detection is in progress: its result decides
+		p := c.probe
+		c.mu.Unlock()
+		select {
+		case <-p:
+		case <-c.ctx.Done():
+			return fmt.Errorf("write: %w", transport.ErrClosed)
+		}
+		c.mu.Lock()
+	}
+	if out.call && m.Method == "initialize" {
+		c.initID = bytes.Clone(m.ID)
+	}
 	mode := c.mode
-	if m.Method == "initialize" && m.Kind == jsonrpc.KindRequest {
-		c.initID = append([]byte(nil), m.ID...)
+	var probe chan struct{}
+	if mode == ModeAuto {
+		probe = make(chan struct{})
+		c.probe = probe
 	}
 	c.mu.Unlock()
 	if mode == ModeSSE {
 		return c.postSSE(msg)
 	}
-	status, err := c.post(msg, m)
-	if err != nil && mode == ModeAuto && (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusMethodNotAllowed) {
-		// Not a streamable HTTP server: try the legacy transport, as the
-		// specification's backwards-compatibility section says.
-		c.log.Debug("server refused streamable HTTP; trying legacy SSE", "status", status)
-		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-		defer cancel()
-		if serr := c.openSSE(ctx); serr != nil {
-			return fmt.Errorf("%v; legacy SSE also failed: %w", err, serr)
+	if !out.call {
+		return c.send(out, probe)
+	}
+	// A request: the server may take as long as it works on it to answer,
+	// so the exchange goes on without the caller (the Conn keeps no
+	// reference to msg, hence the copy).
+	out.raw = bytes.Clone(msg)
+	out.id = bytes.Clone(m.ID)
+	if !c.spawn(func() {
+		if err := c.send(out, probe); err != nil {
+			c.answerError(out, err)
 		}
-		return c.postSSE(msg)
+	}) {
+		if probe != nil {
+			c.resolve(probe, "")
+		}
+		return fmt.Errorf("write: %w", transport.ErrClosed)
 	}
-	if err == nil && mode == ModeAuto {
-		c.mu.Lock()
-		c.mode = ModeStreamable
-		c.mu.Unlock()
+	return nil
+}
+
+// resolve ends an auto-detection, with the mode it found ("": none yet).
+func (c *conn) resolve(probe chan struct{}, mode string) {
+	c.mu.Lock()
+	if mode != "" {
+		c.mode = mode
 	}
-	if err == nil && m.Method == "notifications/initialized" {
-		c.openGetStream()
+	c.probe = nil
+	c.mu.Unlock()
+	close(probe)
+}
+
+// send POSTs one message over streamable HTTP and, for a request, delivers
+// its answer. probe, if not nil, is the auto-detection this message decides.
+func (c *conn) send(out outgoing, probe chan struct{}) error {
+	resp, err := c.post(out)
+	if probe != nil {
+		var he *httpError
+		if err != nil && errors.As(err, &he) && (he.status == http.StatusBadRequest || he.status == http.StatusNotFound || he.status == http.StatusMethodNotAllowed) {
+			// Not a streamable HTTP server: try the legacy transport, as
+			// the specification's backwards-compatibility section says.
+			c.log.Debug("server refused streamable HTTP; trying legacy SSE", "status", he.status)
+			ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+			serr := c.openSSE(ctx)
+			cancel()
+			c.resolve(probe, "") // openSSE set the mode if it worked
+			if serr != nil {
+				return &fallbackError{streamable: err, legacy: serr}
+			}
+			return c.postSSE(out.raw)
+		}
+		mode := ""
+		if err == nil {
+			mode = ModeStreamable
+		}
+		c.resolve(probe, mode) // on other errors the next message tries again
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if !out.call {
+		discard(resp)
+		if out.method == "notifications/initialized" {
+			c.openGetStream()
+		}
+		return nil
+	}
+	return c.readAnswer(resp, out)
+}
+
+// discard drains a small body, so the connection can be reused, and closes
+// it.
+func discard(resp *http.Response) {
+	if resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 {
+		io.Copy(io.Discard, resp.Body)
+	}
+	resp.Body.Close()
 }
 
 func (c *conn) headers(h http.Header) {
@@ -213,85 +452,184 @@ func (c *conn) headers(h http.Header) {
 	c.mu.Unlock()
 }
 
-// post sends one message over streamable HTTP and handles the answer: a
-// JSON body or an SSE stream is delivered to Read. It returns the HTTP
-// status for the caller's fallback decision.
-func (c *conn) post(msg []byte, m jsonrpc.Message) (int, error) {
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.o.URL, bytes.NewReader(msg))
+// post sends one message over streamable HTTP. It returns the response of
+// a 2xx answer, to be read by the caller; any other answer is an error.
+func (c *conn) post(out outgoing) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.o.URL, bytes.NewReader(out.raw))
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("POST %s: %w", redact(c.o.URL), err)
+	}
+	c.headers(req.Header)
+	if out.modern != "" {
+		// A stateless request: no session; headers mirror the body.
+		req.Header.Del("Mcp-Session-Id")
+		req.Header.Set("MCP-Protocol-Version", out.modern)
+		req.Header.Set("Mcp-Method", out.method)
+		if out.name != "" {
+			req.Header.Set("Mcp-Name", headerValue(out.name))
+		}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	c.headers(req.Header)
 	hadSession := req.Header.Get("Mcp-Session-Id") != ""
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("POST %s: %w", redact(c.o.URL), err)
+		return nil, c.netError(http.MethodPost, c.o.URL, err)
 	}
-	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && m.Method == "initialize" {
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && out.method == "initialize" {
 		c.mu.Lock()
 		c.session = sid
 		c.mu.Unlock()
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound && hadSession:
-		resp.Body.Close()
-		err := fmt.Errorf("POST %s: 404: %w", redact(c.o.URL), transport.ErrSessionExpired)
+		discard(resp)
+		err := c.expired(http.MethodPost)
 		c.fail(err)
-		return resp.StatusCode, err
+		return nil, err
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		resp.Body.Close()
-		return resp.StatusCode, fmt.Errorf("POST %s: %s: %s", redact(c.o.URL), resp.Status, bytes.TrimSpace(body))
-	case resp.StatusCode == http.StatusAccepted || m.Kind != jsonrpc.KindRequest:
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		return resp.StatusCode, nil
+		return nil, c.statusError(http.MethodPost, c.o.URL, resp, out.id)
 	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	switch ct {
-	case "text/event-stream":
-		// Hand the stream to a goroutine: Write must not wait for the
-		// whole (possibly long) answer.
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			defer resp.Body.Close()
-			if err := c.readSSE(resp.Body, nil); err != nil && c.ctx.Err() == nil {
-				c.log.Warn("response stream ended early", "err", err)
-			}
-		}()
-		return resp.StatusCode, nil
-	default: // application/json (servers sometimes omit the type)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.o.MaxMessageBytes)+1))
-		if err != nil {
-			return resp.StatusCode, fmt.Errorf("POST %s: reading the answer: %w", redact(c.o.URL), err)
+	return resp, nil
+}
+
+// readAnswer delivers the answer to a request: a JSON body (one message or
+// a batch) or an event stream, resumed with Last-Event-ID if it drops.
+func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
+	if resp.StatusCode == http.StatusAccepted {
+		discard(resp) // the answer comes on another stream
+		return nil
+	}
+	if mediaType(resp) == "text/event-stream" {
+		return c.readAnswerStream(resp, out)
+	}
+	// application/json (servers sometimes omit the type)
+	defer resp.Body.Close()
+	body, tl, err := readBody(resp.Body, c.o.MaxMessageBytes)
+	if err != nil {
+		return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "the answer broke off", detail: err.Error(), cause: err}
+	}
+	if tl != nil {
+		// The session fails the call from the head or tail of the
+		// message; when the id is in neither, fail it here.
+		if err := c.push(item{err: tl}); err != nil {
+			return nil
 		}
-		if len(body) > c.o.MaxMessageBytes {
-			return resp.StatusCode, &transport.TooLargeError{Limit: c.o.MaxMessageBytes}
+		if id, ok := jsonrpc.PeekID(tl.Head, tl.Tail); !ok || !bytes.Equal(id, out.id) {
+			return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "the server's answer was dropped: " + tl.Error()}
 		}
-		body = bytes.TrimSpace(body)
-		if len(body) > 0 && body[0] == '[' { // a batch from an older server
-			els, err := jsonrpc.Elements(body)
-			if err != nil {
-				return resp.StatusCode, fmt.Errorf("POST %s: malformed batch answer: %w", redact(c.o.URL), err)
-			}
-			for _, e := range els {
-				if err := c.deliver(e); err != nil {
-					return resp.StatusCode, err
-				}
-			}
-			return resp.StatusCode, nil
+		return nil
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return &httpError{method: http.MethodPost, url: redact(c.o.URL), status: resp.StatusCode, public: resp.Status + " with an empty body instead of the answer"}
+	}
+	if body[0] != '[' {
+		_, err := c.deliver(body, nil)
+		return ignoreClosed(err)
+	}
+	// A batch from an older server.
+	els, err := jsonrpc.Elements(body)
+	if err != nil {
+		return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "malformed batch answer", detail: err.Error()}
+	}
+	for _, e := range els {
+		if _, err := c.deliver(e, nil); err != nil {
+			return ignoreClosed(err)
 		}
-		return resp.StatusCode, c.deliver(body)
+	}
+	return nil
+}
+
+// ignoreClosed drops the error of a delivery cut short by Close.
+func ignoreClosed(err error) error {
+	if errors.Is(err, transport.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// readAnswerStream reads the event stream that answers a request until the
+// answer has come. A stream that ends first is resumed with a GET carrying
+// the last event id (the server replays what it had not delivered); one
+// without event ids cannot be, and the request fails.
+func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
+	lastID := ""
+	stalls := 0
+	backoff := minBackoff
+	for {
+		r := c.readEvents(resp.Body, out.id)
+		resp.Body.Close()
+		if r.answered || c.ctx.Err() != nil {
+			return nil
+		}
+		if r.hasID && r.lastID != lastID {
+			lastID, stalls, backoff = r.lastID, 0, minBackoff
+		} else {
+			stalls++
+		}
+		if lastID == "" {
+			e := &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "the server ended the answer stream without answering"}
+			if r.err != nil && r.err != io.EOF {
+				e.detail = r.err.Error()
+			}
+			return e
+		}
+		if stalls > maxResumes {
+			return &httpError{method: http.MethodGet, url: redact(c.o.URL), public: fmt.Sprintf("the answer stream dropped %d times in a row without a new event", stalls)}
+		}
+		delay := backoff
+		if r.retry > 0 {
+			delay = r.retry
+		}
+		c.log.Debug("answer stream dropped; resuming", "err", r.err, "last_event_id", lastID, "in", delay)
+		if !c.sleep(delay) {
+			return nil
+		}
+		backoff = min(backoff*2, maxBackoff)
+		var err error
+		if resp, err = c.get(lastID); err != nil {
+			return err
+		}
 	}
 }
 
+// get opens a GET event stream: the server's own stream, or the resumption
+// of a stream after lastID (if not empty).
+func (c *conn) get(lastID string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, c.o.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", redact(c.o.URL), err)
+	}
+	c.headers(req.Header)
+	req.Header.Set("Accept", "text/event-stream")
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	hadSession := req.Header.Get("Mcp-Session-Id") != ""
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, c.netError(http.MethodGet, c.o.URL, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound && hadSession:
+		discard(resp)
+		err := c.expired(http.MethodGet)
+		c.fail(err)
+		return nil, err
+	case resp.StatusCode != http.StatusOK:
+		return nil, c.statusError(http.MethodGet, c.o.URL, resp, nil)
+	case mediaType(resp) != "text/event-stream":
+		resp.Body.Close()
+		return nil, &httpError{method: http.MethodGet, url: redact(c.o.URL), status: resp.StatusCode, public: fmt.Sprintf("%s with Content-Type %q instead of an event stream", resp.Status, resp.Header.Get("Content-Type"))}
+	}
+	return resp, nil
+}
+
 // openGetStream starts the GET stream on which a streamable HTTP server
-// sends its own requests and notifications, reconnecting while the
-// connection lives. A server that answers 405 has no such stream.
+// sends its own requests and notifications, reconnecting (with the last
+// event id) while the connection lives. A server that answers 405 has no
+// such stream, nor has one without sessions that answers 404.
 func (c *conn) openGetStream() {
 	c.mu.Lock()
 	if c.getOpened {
@@ -300,222 +638,401 @@ func (c *conn) openGetStream() {
 	}
 	c.getOpened = true
 	c.mu.Unlock()
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		backoff := 250 * time.Millisecond
-		for c.ctx.Err() == nil {
-			req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, c.o.URL, nil)
-			req.Header.Set("Accept", "text/event-stream")
-			c.headers(req.Header)
-			c.mu.Lock()
-			if c.lastEvent != "" {
-				req.Header.Set("Last-Event-ID", c.lastEvent)
-			}
-			c.mu.Unlock()
-			resp, err := c.client.Do(req)
-			switch {
-			case err != nil:
-			case resp.StatusCode == http.StatusMethodNotAllowed:
+	c.spawn(func() {
+		backoff := minBackoff
+		lastID := ""
+		for {
+			resp, err := c.get(lastID)
+			delay := backoff
+			if err == nil {
+				r := c.readEvents(resp.Body, nil)
 				resp.Body.Close()
-				return
-			case resp.StatusCode == http.StatusNotFound:
-				resp.Body.Close()
-				c.fail(fmt.Errorf("GET %s: 404: %w", redact(c.o.URL), transport.ErrSessionExpired))
-				return
-			case resp.StatusCode == http.StatusOK:
-				backoff = 250 * time.Millisecond
-				err = c.readSSE(resp.Body, func(id string) {
-					c.mu.Lock()
-					c.lastEvent = id
-					c.mu.Unlock()
-				})
-				resp.Body.Close()
-			default:
-				resp.Body.Close()
+				if r.hasID {
+					lastID = r.lastID
+				}
+				if r.events > 0 { // it worked for a while: start over
+					backoff, delay = minBackoff, minBackoff
+				}
+				if r.retry > 0 {
+					delay = r.retry
+				}
+				err = r.err
+			} else {
+				var he *httpError
+				if errors.As(err, &he) && (he.status == http.StatusMethodNotAllowed || he.status == http.StatusNotFound) {
+					// 404 with a session id has failed the connection.
+					c.log.Debug("server offers no stream of its own messages", "err", err)
+					return
+				}
 			}
 			if c.ctx.Err() != nil {
 				return
 			}
-			if err != nil {
-				c.log.Debug("server stream dropped; reconnecting", "err", err, "in", backoff)
-			}
-			select {
-			case <-time.After(backoff):
-			case <-c.ctx.Done():
+			c.log.Debug("server stream dropped; reconnecting", "err", err, "in", delay)
+			if !c.sleep(delay) {
 				return
 			}
-			backoff = min(backoff*2, 30*time.Second)
+			backoff = min(backoff*2, maxBackoff)
 		}
-	}()
+	})
 }
 
-// readSSE delivers the data of every "message" event (or event without a
-// type) of an event stream until it ends; onID, if set, is told each
-// event id.
-func (c *conn) readSSE(r io.Reader, onID func(string)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var data []byte
-	var event string
+// streamResult is how reading an event stream ended.
+type streamResult struct {
+	answered bool          // the answer to the request read for came
+	lastID   string        // the last event id, if hasID
+	hasID    bool          // an event id was seen
+	retry    time.Duration // the server's reconnection time, if it set one
+	events   int           // events read
+	err      error         // why reading stopped, if not answered (io.EOF: the server ended it)
+}
+
+// readEvents delivers the data of every "message" event (or event without
+// a type) of a streamable HTTP event stream, until it ends or the answer
+// to the request with id want (if not nil) has come. Events without data
+// (the priming events of 2025-11-25 servers) only move the event id.
+func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
+	sc := newSSEScanner(r, c.o.MaxMessageBytes)
 	for {
-		line, err := readLine(br, c.o.MaxMessageBytes)
+		ev, err := sc.next()
 		if err != nil {
-			return err
+			res.err = err
+			return res
 		}
-		if len(line) == 0 { // end of event
-			if data != nil && (event == "" || event == "message") {
-				if err := c.deliver(data); err != nil {
-					return err
-				}
-			}
-			data, event = nil, ""
+		res.events++
+		if ev.hasID {
+			res.lastID, res.hasID = ev.id, true
+		}
+		if ev.retry > 0 {
+			res.retry = ev.retry
+		}
+		if ev.typ != "" && ev.typ != "message" {
 			continue
 		}
+		if ev.tooLarge != nil {
+			if err := c.push(item{err: ev.tooLarge}); err != nil {
+				res.err = err
+				return res
+			}
+			if id, ok := jsonrpc.PeekID(ev.tooLarge.Head, ev.tooLarge.Tail); ok && want != nil && bytes.Equal(id, want) {
+				res.answered = true // failed by the session from the id
+				return res
+			}
+			continue
+		}
+		if len(bytes.TrimSpace(ev.data)) == 0 {
+			continue
+		}
+		answer, err := c.deliver(ev.data, want)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		if answer {
+			res.answered = true
+			return res
+		}
+	}
+}
+
+// sseScanner splits a text/event-stream into events. Data beyond the
+// limit is not kept: such an event comes with tooLarge set instead, which
+// holds the head and tail of its data.
+type sseScanner struct {
+	br    *bufio.Reader
+	limit int // of an event's data
+	max   int // of a line
+}
+
+type sseEvent struct {
+	typ      string // the event field ("": message)
+	data     []byte // data lines joined with "\n"; nil if none
+	id       string
+	hasID    bool
+	retry    time.Duration
+	tooLarge *transport.TooLargeError
+}
+
+func newSSEScanner(r io.Reader, limit int) *sseScanner {
+	return &sseScanner{br: bufio.NewReaderSize(r, 64<<10), limit: limit, max: limit + fieldRoom}
+}
+
+var newline = []byte{'\n'}
+
+// next returns the next event. An event cut off by the end of the stream
+// is dropped, as the SSE specification says.
+func (s *sseScanner) next() (sseEvent, error) {
+	var ev sseEvent
+	var tail []byte // of the data, once tooLarge
+	seen, hasData := false, false
+	for {
+		line, ltail, long, err := s.line()
+		if err != nil {
+			return sseEvent{}, err
+		}
+		if len(line) == 0 && !long {
+			if !seen {
+				continue
+			}
+			if ev.tooLarge != nil {
+				ev.tooLarge.Tail = tail
+			}
+			return ev, nil
+		}
+		if line[0] == ':' { // a comment (keep-alive)
+			continue
+		}
+		seen = true
 		field, value, _ := bytes.Cut(line, []byte(":"))
 		value = bytes.TrimPrefix(value, []byte(" "))
 		switch string(field) {
-		case "": // a comment (keep-alive)
 		case "data":
-			if data != nil {
-				data = append(data, '\n')
+			var sep []byte
+			if hasData {
+				sep = newline
 			}
-			if len(data)+len(value) > c.o.MaxMessageBytes {
-				return &transport.TooLargeError{Limit: c.o.MaxMessageBytes}
-			}
-			data = append(data, value...)
-			if data == nil {
-				data = []byte{}
+			hasData = true
+			switch {
+			case ev.tooLarge != nil:
+				if long {
+					tail = lastN(tailKeep, ltail)
+				} else {
+					tail = lastN(tailKeep, tail, sep, value)
+				}
+			case long || len(ev.data)+len(sep)+len(value) > s.limit:
+				ev.tooLarge = &transport.TooLargeError{Limit: s.limit, Head: firstN(headKeep, ev.data, sep, value)}
+				if long {
+					tail = lastN(tailKeep, ltail)
+				} else {
+					tail = lastN(tailKeep, ev.data, sep, value)
+				}
+				ev.data = nil
+			default:
+				ev.data = append(append(ev.data, sep...), value...)
 			}
 		case "event":
-			event = string(value)
+			ev.typ = string(value)
 		case "id":
-			if onID != nil {
-				onID(string(value))
+			if !bytes.ContainsRune(value, 0) {
+				ev.id, ev.hasID = string(value), true
+			}
+		case "retry":
+			if n, ok := digits(value); ok {
+				ev.retry = time.Duration(n) * time.Millisecond
 			}
 		}
 	}
 }
 
-// readLine reads one line of an event stream without its line ending.
-func readLine(br *bufio.Reader, limit int) ([]byte, error) {
-	var line []byte
+// line reads one line without its ending. A line longer than s.max is
+// consumed but not kept whole: long is set, line holds its first bytes
+// (enough for a field name and the head of a message) and tail its last.
+func (s *sseScanner) line() (line, tail []byte, long bool, err error) {
 	for {
-		frag, err := br.ReadSlice('\n')
-		if len(line)+len(frag) > limit+2 {
-			return nil, &transport.TooLargeError{Limit: limit}
+		frag, err := s.br.ReadSlice('\n')
+		switch {
+		case long:
+			tail = lastN(tailKeep+2, tail, frag)
+		case len(line)+len(frag) > s.max:
+			long = true
+			tail = lastN(tailKeep+2, line, frag)
+			line = firstN(headKeep+fieldRoom, line, frag)
+		default:
+			line = append(line, frag...)
 		}
-		line = append(line, frag...)
 		if err == nil {
-			return bytes.TrimRight(line, "\r\n"), nil
+			break
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, err
+			return nil, nil, false, err
 		}
 	}
+	if long {
+		tail = trimEOL(tail)
+		return trimEOL(line), tail[max(0, len(tail)-tailKeep):], true, nil
+	}
+	return trimEOL(line), nil, false, nil
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, newline)
+	return bytes.TrimSuffix(b, []byte{'\r'})
+}
+
+// firstN returns a copy of the first n bytes of the concatenation of parts.
+func firstN(n int, parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		if len(out) >= n {
+			break
+		}
+		out = append(out, p[:min(len(p), n-len(out))]...)
+	}
+	return out
+}
+
+// lastN returns a copy of the last n bytes of the concatenation of parts.
+func lastN(n int, parts ...[]byte) []byte {
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	skip := max(0, total-n)
+	out := make([]byte, 0, min(n, total))
+	for _, p := range parts {
+		if skip >= len(p) {
+			skip -= len(p)
+			continue
+		}
+		out = append(out, p[skip:]...)
+		skip = 0
+	}
+	return out
+}
+
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 12 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// readBody reads a whole body of at most limit bytes. A larger one is read
+// to its end but only its head and tail are kept, in tl.
+func readBody(r io.Reader, limit int) (body []byte, tl *transport.TooLargeError, err error) {
+	body, err = io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil || len(body) <= limit {
+		return body, nil, err
+	}
+	tl = &transport.TooLargeError{Limit: limit, Head: firstN(headKeep, body)}
+	tail := lastN(tailKeep, body)
+	body = nil
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := r.Read(buf)
+		tail = lastN(tailKeep, tail, buf[:n])
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+	}
+	tl.Tail = bytes.TrimRight(tail, " \t\r\n")
+	return nil, tl, nil
 }
 
 // openSSE opens a legacy HTTP+SSE stream and waits for its endpoint event.
 func (c *conn) openSSE(ctx context.Context) error {
-	req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, c.o.URL, nil)
-	req.Header.Set("Accept", "text/event-stream")
+	sctx, stop := context.WithCancel(c.ctx)
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, c.o.URL, nil)
+	if err != nil {
+		stop()
+		return fmt.Errorf("GET %s: %w", redact(c.o.URL), err)
+	}
 	for k, v := range c.o.Headers {
 		req.Header.Set(k, v)
 	}
+	req.Header.Set("Accept", "text/event-stream")
 	type opened struct {
 		resp *http.Response
 		err  error
 	}
 	done := make(chan opened, 1)
-	go func() {
+	if !c.spawn(func() {
 		resp, err := c.client.Do(req)
 		done <- opened{resp, err}
-	}()
+	}) {
+		stop()
+		return fmt.Errorf("GET %s: %w", redact(c.o.URL), transport.ErrClosed)
+	}
 	var resp *http.Response
 	select {
 	case o := <-done:
 		if o.err != nil {
-			return fmt.Errorf("GET %s: %w", redact(c.o.URL), o.err)
+			stop()
+			return c.netError(http.MethodGet, c.o.URL, o.err)
 		}
 		resp = o.resp
 	case <-ctx.Done():
-		return fmt.Errorf("GET %s: no answer: %w", redact(c.o.URL), ctx.Err())
+		stop()
+		if o := <-done; o.resp != nil {
+			o.resp.Body.Close()
+		}
+		return &httpError{method: http.MethodGet, url: redact(c.o.URL), public: "no answer", detail: ctx.Err().Error(), cause: ctx.Err()}
 	}
 	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return fmt.Errorf("GET %s: %s (not an SSE endpoint)", redact(c.o.URL), resp.Status)
+		stop()
+		err := c.statusError(http.MethodGet, c.o.URL, resp, nil)
+		err.public += " (not an SSE endpoint)"
+		return err
 	}
-	br := bufio.NewReaderSize(resp.Body, 64<<10)
 	endpoint := make(chan string, 1)
-	streamErr := make(chan error, 1)
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
+	ended := make(chan error, 1)
+	if !c.spawn(func() {
 		defer resp.Body.Close()
-		err := c.readLegacy(br, endpoint)
-		streamErr <- err
-		if c.ctx.Err() == nil {
-			c.fail(fmt.Errorf("legacy SSE stream of %s ended: %v", redact(c.o.URL), err))
+		err := c.readLegacy(resp.Body, endpoint)
+		ended <- err
+		if sctx.Err() == nil {
+			c.fail(fmt.Errorf("legacy SSE stream of %s ended: %w", redact(c.o.URL), err))
 		}
-	}()
+	}) {
+		resp.Body.Close()
+		stop()
+		return fmt.Errorf("GET %s: %w", redact(c.o.URL), transport.ErrClosed)
+	}
 	select {
 	case ep := <-endpoint:
-		u, err := url.Parse(c.o.URL)
-		if err != nil {
-			return err
-		}
-		e, err := u.Parse(ep)
-		if err != nil || e.Scheme != u.Scheme || e.Host != u.Host {
-			return fmt.Errorf("legacy SSE server %s announced an endpoint on another origin (%q); refusing it", redact(c.o.URL), ep)
+		u, _ := url.Parse(c.o.URL) // parsed by Dial
+		e, err := u.Parse(strings.TrimSpace(ep))
+		if err != nil || e.Scheme != u.Scheme || !strings.EqualFold(e.Host, u.Host) {
+			stop()
+			return &httpError{method: http.MethodGet, url: redact(c.o.URL), public: fmt.Sprintf("the legacy SSE server announced its message endpoint on another origin (%s); refusing it", redact(ep))}
 		}
 		c.mu.Lock()
-		c.mode, c.endpoint = ModeSSE, e.String()
+		c.mode, c.endpoint, c.stopLegacy = ModeSSE, e.String(), stop
 		c.mu.Unlock()
 		return nil
-	case err := <-streamErr:
-		return fmt.Errorf("GET %s: stream ended before the endpoint event: %v", redact(c.o.URL), err)
+	case err := <-ended:
+		stop()
+		return &httpError{method: http.MethodGet, url: redact(c.o.URL), public: "the stream ended before the endpoint event", detail: err.Error(), cause: err}
 	case <-ctx.Done():
-		return fmt.Errorf("GET %s: no endpoint event: %w", redact(c.o.URL), ctx.Err())
+		stop()
+		return &httpError{method: http.MethodGet, url: redact(c.o.URL), public: "no endpoint event", detail: ctx.Err().Error(), cause: ctx.Err()}
 	}
 }
 
 // readLegacy reads a legacy stream: the first endpoint event goes to
 // endpoint, message events to Read.
-func (c *conn) readLegacy(br *bufio.Reader, endpoint chan<- string) error {
-	var data []byte
-	event := ""
+func (c *conn) readLegacy(r io.Reader, endpoint chan<- string) error {
+	sc := newSSEScanner(r, c.o.MaxMessageBytes)
 	for {
-		line, err := readLine(br, c.o.MaxMessageBytes)
+		ev, err := sc.next()
 		if err != nil {
 			return err
 		}
-		if len(line) == 0 {
-			switch {
-			case event == "endpoint":
-				select {
-				case endpoint <- string(data):
-				default:
-				}
-			case data != nil && (event == "" || event == "message"):
-				if err := c.deliver(data); err != nil {
-					return err
-				}
+		switch {
+		case ev.typ == "endpoint":
+			select {
+			case endpoint <- string(ev.data):
+			default:
 			}
-			data, event = nil, ""
-			continue
-		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "data":
-			if data != nil {
-				data = append(data, '\n')
+		case ev.typ != "" && ev.typ != "message":
+		case ev.tooLarge != nil:
+			if err := c.push(item{err: ev.tooLarge}); err != nil {
+				return err
 			}
-			data = append(data, value...)
-			if data == nil {
-				data = []byte{}
+		case len(bytes.TrimSpace(ev.data)) > 0:
+			if _, err := c.deliver(ev.data, nil); err != nil {
+				return err
 			}
-		case "event":
-			event = string(value)
 		}
 	}
 }
@@ -526,36 +1043,77 @@ func (c *conn) postSSE(msg []byte) error {
 	c.mu.Unlock()
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, ep, bytes.NewReader(msg))
 	if err != nil {
-		return err
+		return fmt.Errorf("POST %s: %w", redact(ep), err)
 	}
-	req.Header.Set("Content-Type", "application/json")
 	for k, v := range c.o.Headers {
 		req.Header.Set(k, v)
 	}
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("POST %s: %w", redact(ep), err)
+		return c.netError(http.MethodPost, ep, err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return fmt.Errorf("POST %s: %s: %s", redact(ep), resp.Status, bytes.TrimSpace(body))
+		return c.statusError(http.MethodPost, ep, resp, nil)
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	discard(resp)
 	return nil
+}
+
+// answerError fails a request whose exchange went wrong with a JSON-RPC
+// error answer: the server's own, if it sent one with its error status,
+// else one saying what happened without naming the URL (answers reach
+// clients). A connection that failed or closed fails its requests itself.
+func (c *conn) answerError(out outgoing, err error) {
+	if c.ctx.Err() != nil {
+		return
+	}
+	select {
+	case <-c.failed:
+		return
+	default:
+	}
+	var he *httpError
+	if errors.As(err, &he) && he.answer != nil {
+		c.deliver(he.answer, nil)
+		return
+	}
+	c.log.Warn("request to the server failed", "method", out.method, "err", err)
+	msg := "the request failed"
+	var fe *fallbackError
+	switch {
+	case errors.As(err, &fe):
+		msg = fe.public()
+	case he != nil:
+		msg = he.public
+	}
+	c.deliver(jsonrpc.AppendErrorResponse(nil, out.id, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, msg, nil)), nil)
 }
 
 // Close ends the session (DELETE, best effort) and every stream.
 func (c *conn) Close() error {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
 	session, mode := c.session, c.mode
 	c.mu.Unlock()
-	if session != "" && mode != ModeSSE && c.ctx.Err() == nil {
+	expired := false
+	select {
+	case <-c.failed:
+		expired = errors.Is(c.err, transport.ErrSessionExpired)
+	default:
+	}
+	if session != "" && mode != ModeSSE && !expired {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, c.o.URL, nil)
-		c.headers(req.Header)
-		if resp, err := c.client.Do(req); err == nil {
-			resp.Body.Close()
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.o.URL, nil)
+		if err == nil {
+			c.headers(req.Header)
+			if resp, err := c.client.Do(req); err == nil {
+				discard(resp)
+			}
 		}
 		cancel()
 	}
@@ -565,13 +1123,119 @@ func (c *conn) Close() error {
 	return nil
 }
 
+// httpError is an HTTP exchange that went wrong. Its message names the
+// request (URL redacted); public says what happened without the URL.
+type httpError struct {
+	method, url string // url redacted
+	status      int    // the HTTP status; 0 when there was none
+	public      string // "500 Internal Server Error: upstream on fire"
+	detail      string // more for the log, or ""
+	cause       error  // what Unwrap returns, or nil
+	answer      []byte // a JSON-RPC error answer that came with the status
+}
+
+func (e *httpError) Error() string {
+	s := e.method + " " + e.url + ": " + e.public
+	if e.detail != "" {
+		s += ": " + e.detail
+	}
+	return s
+}
+
+func (e *httpError) Unwrap() error { return e.cause }
+
+// fallbackError reports that neither streamable HTTP nor legacy SSE worked.
+type fallbackError struct{ streamable, legacy error }
+
+func (e *fallbackError) Error() string {
+	return fmt.Sprintf("%v; legacy SSE also failed: %v", e.streamable, e.legacy)
+}
+
+func (e *fallbackError) Unwrap() []error { return []error{e.streamable, e.legacy} }
+
+func (e *fallbackError) public() string {
+	pub := func(err error) string {
+		var he *httpError
+		if errors.As(err, &he) {
+			return he.public
+		}
+		return "failed"
+	}
+	return "streamable HTTP: " + pub(e.streamable) + "; legacy SSE: " + pub(e.legacy)
+}
+
+// expired is the error of a 404 for a request that carried a session id.
+func (c *conn) expired(method string) *httpError {
+	return &httpError{method: method, url: redact(c.o.URL), status: http.StatusNotFound, public: "404 Not Found", detail: transport.ErrSessionExpired.Error(), cause: transport.ErrSessionExpired}
+}
+
+// statusError reads the start of a non-2xx answer's body into an error and
+// closes it. A JSON-RPC error answer to the request with id (if not nil)
+// is kept, to be passed on as the server's own answer.
+func (c *conn) statusError(method, rawURL string, resp *http.Response, id []byte) *httpError {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBody))
+	resp.Body.Close()
+	e := &httpError{method: method, url: redact(rawURL), status: resp.StatusCode, public: resp.Status}
+	if short := shorten(body); short != "" {
+		e.public += ": " + short
+	}
+	if id != nil && mediaType(resp) == "application/json" {
+		if m, err := jsonrpc.Parse(bytes.TrimSpace(body)); err == nil && m.Kind == jsonrpc.KindResponse && m.Error != nil && bytes.Equal(m.ID, id) {
+			e.answer = bytes.Clone(m.Raw)
+		}
+	}
+	return e
+}
+
+// shorten makes the start of a body fit for an error message: one line of
+// valid UTF-8 of at most shortBody bytes.
+func shorten(body []byte) string {
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "\uFFFD")), " ")
+	if len(s) <= shortBody {
+		return s
+	}
+	cut := shortBody
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// netError is the error of a request that got no answer. The HTTP
+// client's own errors quote the whole URL (query included), so only what
+// they wrap is kept.
+func (c *conn) netError(method, rawURL string, err error) *httpError {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	e := &httpError{method: method, url: redact(rawURL), public: "could not reach the server", detail: err.Error(), cause: err}
+	var errno syscall.Errno
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled) && c.ctx.Err() != nil:
+		e.public = "connection closed"
+		e.cause = fmt.Errorf("%w: %w", transport.ErrClosed, err)
+	case errors.As(err, &errno):
+		e.public += ": " + errno.Error()
+	case errors.As(err, &ne) && ne.Timeout():
+		e.public += ": timed out"
+	}
+	return e
+}
+
+func mediaType(resp *http.Response) string {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return ct
+}
+
 // redact drops the query and user info of a URL for messages: they may
 // hold credentials.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "the server"
+		return "(unparsable URL)"
 	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return strings.TrimSuffix(u.String(), "?")
+	u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
+	return u.String()
 }
