@@ -80,10 +80,10 @@ var conformanceRuns = []struct {
 }
 
 // conformanceBackends are the ways the reference server sits behind the
-// gateway, each fronted alone with "prefix": "". stdio keeps the default
-// isolation: one shared back session, which the HTTP front door shows no
-// client capabilities (gateway.Options.MultiClient), so the reference
-// server refuses to elicit through it.
+// gateway, each fronted alone with "prefix": "". The stdio one is
+// "per-client", as the README says a stdio server that calls back must be
+// behind the HTTP front door: a shared back session is shown no client
+// capabilities, since its requests could not be told apart by client.
 var conformanceBackends = []struct {
 	name   string
 	server func(t *testing.T) map[string]any
@@ -95,7 +95,7 @@ var conformanceBackends = []struct {
 		return map[string]any{"type": "http", "url": startConformanceServer(t), "prefix": ""}
 	}},
 	{"stdio", func(t *testing.T) map[string]any {
-		return map[string]any{"command": testenv.BuildBinary(t, everythingServer), "args": []string{}, "prefix": ""}
+		return map[string]any{"command": testenv.BuildBinary(t, everythingServer), "args": []string{}, "prefix": "", "isolation": "per-client"}
 	}},
 }
 

@@ -16,14 +16,15 @@ import (
 
 // twoKitchens is a config with two instances of the kitchen server, one of
 // them paginating its lists. The kitchen speaks both protocol eras; alpha
-// is pinned to the session-based one and beta's is detected (2026-07-28),
-// so every test through this config crosses both.
+// is left to detection (a stdio server that accepts initialize is spoken
+// to session-based) and beta is pinned to 2026-07-28, so every test
+// through this config crosses both.
 func twoKitchens(b bins) map[string]any {
-	alpha := stdioServer(b.kitchen, "-name", "alpha")
-	alpha["era"] = "legacy"
+	beta := stdioServer(b.kitchen, "-name", "beta", "-page-size", "3", "-tools", "5")
+	beta["era"] = "modern"
 	return map[string]any{"mcpServers": map[string]any{
-		"alpha": alpha,
-		"beta":  stdioServer(b.kitchen, "-name", "beta", "-page-size", "3", "-tools", "5"),
+		"alpha": stdioServer(b.kitchen, "-name", "alpha"),
+		"beta":  beta,
 	}}
 }
 

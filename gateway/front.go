@@ -85,6 +85,9 @@ type inflightReq struct {
 type outReq struct {
 	s      *upstream.Session
 	backID []byte
+	// reply, set instead of s for the gateway's own requests to the
+	// client, receives the client's answer (closed if the client goes).
+	reply chan jsonrpc.Message
 }
 
 type subKey struct{ server, uri string }
@@ -223,6 +226,10 @@ func (f *Front) shutdown() {
 	f.backs = map[*backend]*clientBack{}
 	f.mu.Unlock()
 	for _, o := range out {
+		if o.reply != nil {
+			close(o.reply)
+			continue
+		}
 		_ = o.s.Reply(o.backID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the client disconnected", nil))
 	}
 	f.releaseSubscriptions()
@@ -611,6 +618,10 @@ func (f *Front) handleResponse(m jsonrpc.Message) {
 	f.mu.Unlock()
 	if o == nil {
 		f.log.Debug("ignored a response to a request that already ended", "id", id)
+		return
+	}
+	if o.reply != nil {
+		o.reply <- m // buffered: the asker may have given up
 		return
 	}
 	if err := o.s.Reply(o.backID, m.Result, m.Error); err != nil {

@@ -333,7 +333,7 @@ var _ upstream.Handler = (*backend)(nil)
 // (server/discover, then initialize) and remembering what it found.
 func (b *backend) handshake(ctx context.Context, s *upstream.Session, params []byte) error {
 	era, _ := b.era.Load().(string)
-	found, err := s.Handshake(ctx, params, era, 0)
+	found, err := s.Handshake(ctx, params, era, 0, b.cfg.Transport == config.TransportStdio)
 	if err != nil {
 		return err
 	}

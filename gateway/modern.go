@@ -186,15 +186,23 @@ var cacheable = map[string]bool{
 // identity in _meta, and cache hints where the revision requires them. A
 // backend's own values are kept.
 func (g *Gateway) modernResult(method string, res []byte) []byte {
-	v, err := jsonrpc.Lookup(res, "resultType", "ttlMs", "cacheScope", "_meta")
+	v, err := jsonrpc.Lookup(res, "resultType", "ttlMs", "cacheScope", "_meta", "inputRequests")
 	if err != nil {
 		return res
 	}
 	var add []byte
+	complete := v[0] == nil || string(v[0]) == `"complete"`
 	if v[0] == nil {
-		add = append(add, `"resultType":"complete",`...)
+		if v[4] != nil && mayNeedInput[method] {
+			// Input requests without a resultType: a session-based server
+			// passing on a round it could not finish itself.
+			add = append(add, `"resultType":"input_required",`...)
+			complete = false
+		} else {
+			add = append(add, `"resultType":"complete",`...)
+		}
 	}
-	if cacheable[method] && (v[0] == nil || string(v[0]) == `"complete"`) {
+	if cacheable[method] && complete {
 		if v[1] == nil {
 			add = append(add, `"ttlMs":0,`...)
 		}
@@ -435,35 +443,81 @@ var modernMetaKeys = map[string]bool{
 	MetaProtocolVersion: true, MetaClientCapabilities: true, MetaClientInfo: true, MetaLogLevel: true,
 }
 
-// withoutModernMeta removes the modern per-request keys from params._meta
-// (and _meta itself when nothing else is left in it).
+// withoutModernMeta removes the modern per-request keys from params._meta.
 func withoutModernMeta(params []byte) ([]byte, error) {
 	meta, err := jsonrpc.Get(params, "_meta")
 	if err != nil || meta == nil || meta[0] != '{' {
 		return params, err
 	}
-	fields, err := jsonrpc.Fields(meta)
+	kept, err := withoutFields(meta, func(k string) bool { return modernMetaKeys[k] })
+	if err != nil || len(kept) == len(meta) {
+		return params, err
+	}
+	return jsonrpc.SetField(params, "_meta", kept)
+}
+
+// withoutFields returns the JSON object obj without the top-level keys for
+// which drop is true (obj itself when there are none).
+func withoutFields(obj []byte, drop func(key string) bool) ([]byte, error) {
+	fields, err := jsonrpc.Fields(obj)
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]byte, 0, len(meta))
-	kept = append(kept, '{')
+	out := make([]byte, 0, len(obj))
+	out = append(out, '{')
 	n := 0
 	for _, fl := range fields {
-		if modernMetaKeys[fl.Key] {
+		if drop(fl.Key) {
 			continue
 		}
 		if n > 0 {
-			kept = append(kept, ',')
+			out = append(out, ',')
 		}
 		n++
-		kept = jsonrpc.AppendString(kept, fl.Key)
-		kept = append(kept, ':')
-		kept = append(kept, fl.Value...)
+		out = jsonrpc.AppendString(out, fl.Key)
+		out = append(out, ':')
+		out = append(out, fl.Value...)
 	}
-	kept = append(kept, '}')
 	if n == len(fields) {
-		return params, nil
+		return obj, nil
 	}
-	return jsonrpc.SetField(params, "_meta", kept)
+	return append(out, '}'), nil
+}
+
+// adaptToEra fits a call to the era of the back session it goes to:
+//   - a modern backend has no session state: logging/setLevel is answered
+//     here (the client's level then rides in every call's _meta) and
+//     resource subscriptions become subscriptions/listen requests
+//     (answered, non-nil, when the gateway answered the call itself);
+//   - a session-based backend must not see a modern client's
+//     per-request _meta (it would take the request for a stateless one),
+//     and gets the client's log level as its session's.
+func (f *Front) adaptToEra(ctx context.Context, b *backend, s *upstream.Session, method string, params []byte) (out, answered []byte, err error) {
+	r, _ := ctx.Value(requestKey{}).(*inflightReq)
+	modernReq := r != nil && r.modern
+	switch {
+	case s.Init.Modern:
+		switch method {
+		case "logging/setLevel":
+			return params, []byte("{}"), nil
+		case "resources/subscribe", "resources/unsubscribe":
+			res, err := b.modernSubscription(s, method, params)
+			return params, res, err
+		}
+		if lvl := f.level(); lvl != "" {
+			if params, err = withLogLevel(params, lvl); err != nil {
+				return nil, nil, invalidParams("params: %v", err)
+			}
+		}
+	case modernReq:
+		if params, err = withoutModernMeta(params); err != nil {
+			return nil, nil, invalidParams("params._meta: %v", err)
+		}
+		if lvl := r.logLevel; lvl != "" && b.hasCap("logging") {
+			if err := s.SetLevel(ctx, lvl, b.cfg.Timeout); err != nil {
+				b.log.Warn("could not set the backend's log level for a modern request", "level", lvl, "err", err)
+			}
+		}
+	}
+	return params, nil, nil
 }

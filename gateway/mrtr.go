@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -469,4 +470,123 @@ func (g *Gateway) ParkedFront(params []byte, principal string) *Front {
 		return nil
 	}
 	return f
+}
+
+// Bounds of the rounds the gateway runs for a session-based client with a
+// modern backend.
+const (
+	maxInputRounds = 10
+	maxEmptyRounds = 3 // "retry later" answers (no inputRequests)
+)
+
+// answerInputRequests serves a modern backend's InputRequiredResult for a
+// session-based client, which knows nothing of it: each input request is
+// sent to the client as the server-to-client request it stands for, and
+// the call is retried with the answers (and the backend's requestState)
+// until the backend completes it.
+func (f *Front) answerInputRequests(ctx context.Context, b *backend, s *upstream.Session, method string, params, res []byte, opts upstream.CallOptions) ([]byte, error) {
+	empty := 0
+	for round := 0; ; round++ {
+		v, err := jsonrpc.Lookup(res, "resultType", "inputRequests", "requestState")
+		if err != nil || string(v[0]) != `"input_required"` {
+			return res, nil
+		}
+		if round == maxInputRounds {
+			return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %s asked for input more than %d times for one call; giving up", b.cfg.Name, maxInputRounds)}
+		}
+		answers := []byte{'{'}
+		var fields []jsonrpc.ObjectField
+		if v[1] != nil && string(v[1]) != "null" {
+			if fields, err = jsonrpc.Fields(v[1]); err != nil {
+				return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %s sent malformed inputRequests: %v", b.cfg.Name, err)}
+			}
+		}
+		if len(fields) == 0 {
+			if empty++; empty > maxEmptyRounds {
+				return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %s keeps asking to retry later; giving up", b.cfg.Name)}
+			}
+			t := time.NewTimer(time.Duration(empty) * 100 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			}
+		}
+		for i, fl := range fields {
+			rv, err := jsonrpc.Lookup(fl.Value, "method", "params")
+			m, _ := jsonrpc.String(rv[0])
+			if err != nil || m == "" {
+				return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %s sent an input request %q without a method", b.cfg.Name, fl.Key)}
+			}
+			ans, err := f.askClient(ctx, m, rv[1])
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				answers = append(answers, ',')
+			}
+			answers = jsonrpc.AppendString(answers, fl.Key)
+			answers = append(answers, ':')
+			answers = append(answers, ans...)
+		}
+		answers = append(answers, '}')
+		retry, err := jsonrpc.SetField(params, "inputResponses", answers)
+		if err == nil && v[2] != nil {
+			retry, err = jsonrpc.SetField(retry, "requestState", v[2])
+		} else if err == nil {
+			retry, err = withoutFields(retry, func(k string) bool { return k == "requestState" })
+		}
+		if err != nil {
+			return nil, invalidParams("params: %v", err)
+		}
+		if res, err = s.CallTimeout(ctx, b.cfg.Timeout, method, retry, opts); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// askClient sends the client a request of the gateway's own and waits for
+// its result; an error answer fails the call with the client's error.
+func (f *Front) askClient(ctx context.Context, method string, params []byte) ([]byte, error) {
+	select {
+	case <-f.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	reply := make(chan jsonrpc.Message, 1)
+	f.mu.Lock()
+	if f.closed || len(f.out) >= maxOutstanding {
+		f.mu.Unlock()
+		return nil, &callError{code: jsonrpc.CodeInternalError, msg: "the client cannot take more requests now"}
+	}
+	f.nextOut++
+	id := f.nextOut
+	f.out[id] = &outReq{reply: reply}
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.out, id)
+		f.mu.Unlock()
+	}()
+	raw := []byte(itoa(id))
+	f.sendFor(requestID(ctx), jsonrpc.AppendRequest(nil, raw, method, params))
+	select {
+	case m, ok := <-reply:
+		if !ok {
+			return nil, &callError{code: jsonrpc.CodeInternalError, msg: "the client disconnected"}
+		}
+		if m.Error != nil {
+			msg, _ := jsonrpc.Get(m.Error, "message")
+			s, _ := jsonrpc.String(msg)
+			return nil, &callError{code: jsonrpc.ErrorCode(m.Error), msg: method + " failed at the client: " + s}
+		}
+		if m.Result == nil || m.Result[0] != '{' {
+			return nil, &callError{code: jsonrpc.CodeInternalError, msg: method + ": the client's answer is not an object"}
+		}
+		return m.Result, nil
+	case <-ctx.Done():
+		f.send(jsonrpc.AppendNotification(nil, "notifications/cancelled", append(append([]byte(`{"requestId":`), raw...), '}')))
+		return nil, ctx.Err()
+	}
 }

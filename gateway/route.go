@@ -220,32 +220,9 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 	if err != nil {
 		return nil, err
 	}
-	if s.Init.Modern {
-		switch method {
-		case "logging/setLevel":
-			// This revision has no session level: every call carries the
-			// client's level in its _meta instead (below).
-			return []byte("{}"), nil
-		case "resources/subscribe", "resources/unsubscribe":
-			return b.modernSubscription(s, method, params)
-		}
-		if lvl := f.level(); lvl != "" {
-			if params, err = withLogLevel(params, lvl); err != nil {
-				return nil, invalidParams("params: %v", err)
-			}
-		}
-	} else if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil && r.modern {
-		// A modern client's request to a session-based backend: its
-		// per-request _meta stays here, and its log level becomes the
-		// session's (such a backend logs only after logging/setLevel).
-		if params, err = withoutModernMeta(params); err != nil {
-			return nil, invalidParams("params._meta: %v", err)
-		}
-		if lvl := r.logLevel; lvl != "" && b.hasCap("logging") {
-			if err := s.SetLevel(ctx, lvl, b.cfg.Timeout); err != nil {
-				b.log.Warn("could not set the backend's log level for a modern request", "level", lvl, "err", err)
-			}
-		}
+	params, answered, err := f.adaptToEra(ctx, b, s, method, params)
+	if err != nil || answered != nil {
+		return answered, err
 	}
 	var opts upstream.CallOptions
 	if tok := progressToken(params); tok != nil {
@@ -260,7 +237,13 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 			f.sendFor(requestID(ctx), jsonrpc.AppendNotification(make([]byte, 0, len(p2)+64), "notifications/progress", p2))
 		}
 	}
-	return s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
+	res, err := s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
+	if err == nil && s.Init.Modern && mayNeedInput[method] {
+		if r, _ := ctx.Value(requestKey{}).(*inflightReq); r == nil || !r.modern {
+			return f.answerInputRequests(ctx, b, s, method, params, res, opts)
+		}
+	}
+	return res, err
 }
 
 func progressToken(params []byte) []byte {

@@ -44,20 +44,37 @@ const DefaultProbeTimeout = 5 * time.Second
 // gateway would send (protocolVersion, capabilities, clientInfo); for a
 // modern backend their capabilities and clientInfo become the defaults of
 // every request's _meta. It returns the era found.
-func (s *Session) Handshake(ctx context.Context, params []byte, era string, probeTimeout time.Duration) (string, error) {
-	if era != EraLegacy {
-		if probeTimeout <= 0 {
-			probeTimeout = DefaultProbeTimeout
+//
+// With initFirst set (a stdio backend: one process, one session) the order
+// is reversed: initialize first, and server/discover only when initialize
+// is refused (a modern-only server). A server that speaks both eras thus
+// stays session-based for the process (the Go SDK's, for one, switch the
+// whole process to 2026-07-28 once asked server/discover), and can ask
+// session-based clients for input with requests; the gateway bridges
+// modern clients to it.
+func (s *Session) Handshake(ctx context.Context, params []byte, era string, probeTimeout time.Duration, initFirst bool) (string, error) {
+	if probeTimeout <= 0 {
+		probeTimeout = DefaultProbeTimeout
+	}
+	if initFirst && era != EraModern {
+		err := s.Initialize(ctx, params)
+		var re *RPCError
+		if err == nil || era == EraLegacy || !errors.As(err, &re) {
+			return EraLegacy, err
 		}
-		ok, err := s.discover(ctx, params, probeTimeout)
+		// An error answer to initialize: perhaps a modern-only server.
+	}
+	if era != EraLegacy {
+		init, ok, err := s.discover(ctx, params, probeTimeout)
 		if err != nil {
 			return era, err
 		}
 		if ok {
+			s.Init = init
 			return EraModern, nil
 		}
 		if era == EraModern {
-			return era, fmt.Errorf("server/discover: the server no longer lists protocol %s", ModernVersion)
+			return era, fmt.Errorf("server/discover: the server does not list protocol %s", ModernVersion)
 		}
 	}
 	return EraLegacy, s.Initialize(ctx, params)
@@ -65,7 +82,7 @@ func (s *Session) Handshake(ctx context.Context, params []byte, era string, prob
 
 // discover probes server/discover; ok reports a modern backend. err is set
 // only when the session itself failed (the connection ended, ctx ended).
-func (s *Session) discover(ctx context.Context, initParams []byte, timeout time.Duration) (ok bool, err error) {
+func (s *Session) discover(ctx context.Context, initParams []byte, timeout time.Duration) (init InitResult, ok bool, err error) {
 	v, _ := jsonrpc.Lookup(initParams, "capabilities", "clientInfo")
 	caps, info := v[0], v[1]
 	if caps == nil {
@@ -82,17 +99,17 @@ func (s *Session) discover(ctx context.Context, initParams []byte, timeout time.
 	if err != nil {
 		var lost *ConnectionLostError
 		if errors.As(err, &lost) || ctx.Err() != nil {
-			return false, err
+			return init, false, err
 		}
-		return false, nil // an error answer or no answer: a session-based server
+		return init, false, nil // an error answer or no answer: a session-based server
 	}
 	r, err := jsonrpc.Lookup(res, "supportedVersions", "capabilities", "_meta", "instructions")
 	if err != nil || r[0] == nil {
-		return false, nil
+		return init, false, nil
 	}
 	versions, err := jsonrpc.Elements(r[0])
 	if err != nil {
-		return false, nil
+		return init, false, nil
 	}
 	found := false
 	for _, el := range versions {
@@ -101,7 +118,7 @@ func (s *Session) discover(ctx context.Context, initParams []byte, timeout time.
 		}
 	}
 	if !found {
-		return false, nil // it answers discover but speaks only older revisions
+		return init, false, nil // it answers discover but speaks only older revisions
 	}
 	c := r[1]
 	if c == nil {
@@ -111,9 +128,8 @@ func (s *Session) discover(ctx context.Context, initParams []byte, timeout time.
 	if r[2] != nil {
 		serverInfo, _ = jsonrpc.Get(r[2], metaServerInfo)
 	}
-	s.Init = InitResult{Raw: res, ProtocolVersion: ModernVersion, Capabilities: c, ServerInfo: serverInfo, Instructions: r[3], Modern: true}
 	s.meta = meta
-	return true, nil
+	return InitResult{Raw: res, ProtocolVersion: ModernVersion, Capabilities: c, ServerInfo: serverInfo, Instructions: r[3], Modern: true}, true, nil
 }
 
 // withModernMeta adds the session's per-request _meta defaults to params

@@ -270,7 +270,7 @@ func (s *Session) call(ctx context.Context, timeout time.Duration, method string
 	id := s.nextID.Add(1) - 1
 	var idBuf [20]byte
 	rawID := strconv.AppendInt(idBuf[:0], id, 10)
-	if s.meta != nil {
+	if s.Init.Modern {
 		var err error
 		if params, err = withModernMeta(params, s.meta); err != nil {
 			return nil, fmt.Errorf("params: %w", err)
