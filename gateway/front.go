@@ -178,13 +178,8 @@ func (f *Front) Serve(ctx context.Context) error {
 func (f *Front) Receive(b []byte) {
 	m, perr := jsonrpc.Parse(b)
 	if perr != nil {
-		code := jsonrpc.CodeInvalidRequest
-		var se *jsonrpc.SyntaxError
-		if errors.As(perr, &se) {
-			code = jsonrpc.CodeParseError
-		}
 		f.log.Warn("rejected a malformed message", "err", perr)
-		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, code, "malformed message: "+perr.Error(), nil)))
+		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.ErrorCodeOf(perr), "malformed message: "+perr.Error(), nil)))
 		return
 	}
 	f.ReceiveParsed(m)

@@ -48,7 +48,6 @@ type continuation struct {
 	method string
 	name   string
 	cancel context.CancelFunc
-	entry  *inflightReq // its place in the front's in-flight table
 
 	mu      sync.Mutex
 	attach  []byte               // raw id of the client request now waiting for it
@@ -228,7 +227,6 @@ func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin
 	// the backend, so that the backend's requests and progress find it
 	// after the request that started it has been answered.
 	entry := &inflightReq{id: r.id, server: c.Server, name: c.Name, modern: true, logLevel: r.logLevel, cont: k, cancel: cancel}
-	k.entry = entry
 	f.mu.Lock()
 	if len(f.conts) >= maxParked {
 		f.mu.Unlock()
@@ -250,9 +248,9 @@ func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin
 		// The outcome waits for the request attached now, or for the
 		// client's retry of a parked call (until the park times out).
 		k.mu.Lock()
-		waiting := k.attach != nil
+		waiting, parked := k.attach != nil, k.timer != nil
 		k.mu.Unlock()
-		if !waiting && k.timer == nil {
+		if !waiting && !parked {
 			f.endContinuation(k) // nobody was told to come back
 		}
 	}()

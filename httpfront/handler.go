@@ -305,12 +305,7 @@ func (h *Handler) tooLarge() string {
 func parse(w http.ResponseWriter, body []byte) (jsonrpc.Message, bool) {
 	m, err := jsonrpc.Parse(body)
 	if err != nil {
-		code := jsonrpc.CodeInvalidRequest
-		var se *jsonrpc.SyntaxError
-		if errors.As(err, &se) {
-			code = jsonrpc.CodeParseError
-		}
-		rpcHTTPError(w, http.StatusBadRequest, m.ID, code, "malformed message: "+err.Error())
+		rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.ErrorCodeOf(err), "malformed message: "+err.Error())
 		return m, false
 	}
 	return m, true

@@ -12,6 +12,16 @@ type SyntaxError struct {
 	Msg    string // what was expected
 }
 
+// ErrorCodeOf returns the JSON-RPC error code for a message Parse
+// refused: parse error for invalid JSON, invalid request otherwise.
+func ErrorCodeOf(parseErr error) int {
+	var se *SyntaxError
+	if errors.As(parseErr, &se) {
+		return CodeParseError
+	}
+	return CodeInvalidRequest
+}
+
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
