@@ -19,6 +19,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/transport"
+	"github.com/mcpgw/mcp-gateway/transport/httpclient"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
 
@@ -32,7 +33,7 @@ type Options struct {
 	// backends that are still starting. Zero value: 30s.
 	StartTimeout time.Duration
 	// DialRemote builds the dialer of a remote (http, sse) server. Nil:
-	// remote servers are refused with an error naming them.
+	// the streamable HTTP / legacy SSE client of transport/httpclient.
 	DialRemote func(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstream.Dialer, error)
 	// InitParams, if not nil, are the initialize params sent to backends
 	// before any client has connected; nil: backends wait for the first
@@ -161,11 +162,12 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 			Command: sc.Command, Args: sc.Args, Env: sc.Env, Dir: sc.Cwd, MaxMessageBytes: g.maxMsg,
 		}}
 	case config.TransportHTTP, config.TransportSSE:
-		if g.opts.DialRemote == nil {
-			return nil, fmt.Errorf("%s: server %s: remote servers are not supported by this build", sc.Where, sc.Name)
+		dial := g.opts.DialRemote
+		if dial == nil {
+			dial = httpDialer
 		}
 		var err error
-		if d, err = g.opts.DialRemote(sc, g.maxMsg, log); err != nil {
+		if d, err = dial(sc, g.maxMsg, log); err != nil {
 			return nil, fmt.Errorf("%s: server %s: %w", sc.Where, sc.Name, err)
 		}
 	default:
@@ -182,6 +184,22 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 		Log:        log,
 	})
 	return b, nil
+}
+
+// httpDialer connects remote servers with transport/httpclient: streamable
+// HTTP, legacy SSE, or either when the config gives no type.
+func httpDialer(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstream.Dialer, error) {
+	mode := sc.Transport
+	if sc.AutoDetect {
+		mode = httpclient.ModeAuto
+	}
+	return remoteDialer{httpclient.Options{URL: sc.URL, Mode: mode, Headers: sc.Headers, MaxMessageBytes: maxMessageBytes, Logger: log}}, nil
+}
+
+type remoteDialer struct{ o httpclient.Options }
+
+func (d remoteDialer) Dial(ctx context.Context) (transport.Conn, error) {
+	return httpclient.Dial(ctx, d.o)
 }
 
 // Start starts every backend concurrently. It returns at once; backends

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -319,5 +321,81 @@ func TestHealthAndReady(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while draining: %d, want 503", resp.StatusCode)
+	}
+}
+
+// startKitchenHTTP runs the kitchen test server over streamable HTTP and
+// returns its endpoint.
+func startKitchenHTTP(t *testing.T, name string) string {
+	t.Helper()
+	bin := testenv.BuildBinary(t, "./internal/testservers/kitchen")
+	cmd := exec.Command(bin, "-name", name, "-http", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening ") {
+		t.Fatalf("kitchen -http: %q, %v", line, err)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, "listening "))
+}
+
+// TestIsolationUnderLoad: 200 sessions at once, of both eras, each calling
+// tools that make a remote backend ask its client to sample and to elicit;
+// every question reaches only the client whose call asked it, and every
+// answer only that client's backend session.
+func TestIsolationUnderLoad(t *testing.T) {
+	url := startKitchenHTTP(t, "remote")
+	fd := newFrontDoor(t, map[string]any{"remote": map[string]any{"type": "http", "url": url}}, nil)
+	const clients = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*clients)
+	for i := range clients {
+		era := []string{legacyEra, modernEra}[i%2]
+		wg.Go(func() {
+			me := fmt.Sprintf("client-%03d", i)
+			cs := fd.connectEra(era, &mcp.ClientOptions{
+				CreateMessageHandler: func(_ context.Context, r *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+					return &mcp.CreateMessageResult{Model: "m", Role: "assistant", Content: &mcp.TextContent{Text: "from " + me}}, nil
+				},
+				ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+					return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"answer": me}}, nil
+				},
+			})
+			for _, c := range []struct {
+				tool string
+				args map[string]any
+				want string
+			}{
+				{"remote__sample", map[string]any{"prompt": me}, "remote sampled: from " + me},
+				{"remote__elicit", map[string]any{"question": me}, "remote elicited: accept " + me},
+			} {
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+				if err != nil {
+					errs <- fmt.Errorf("%s (%s) %s: %v", me, era, c.tool, err)
+					return
+				}
+				if got := res.Content[0].(*mcp.TextContent).Text; got != c.want {
+					errs <- fmt.Errorf("%s (%s) %s = %q, want %q", me, era, c.tool, got, c.want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for err := range errs {
+		if n++; n <= 10 {
+			t.Error(err)
+		}
+	}
+	if n > 10 {
+		t.Errorf("... and %d more", n-10)
 	}
 }

@@ -33,8 +33,6 @@ import (
 	"github.com/mcpgw/mcp-gateway/plugin"
 	_ "github.com/mcpgw/mcp-gateway/plugins/all" // every built plugin
 	"github.com/mcpgw/mcp-gateway/transport"
-	"github.com/mcpgw/mcp-gateway/transport/httpclient"
-	"github.com/mcpgw/mcp-gateway/upstream"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -307,7 +305,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		listen = httpCfg.Listen
 	}
 	g, err := gateway.New(gateway.Options{Config: cfg, Plugins: st.plugins, Log: log, Version: buildVersion(),
-		DialRemote: dialRemote, MultiClient: listen != ""})
+		MultiClient: listen != ""})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
 		return 2
@@ -347,7 +345,7 @@ func inspect(what string, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	init := []byte(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-gateway-` + what + `","version":"` + buildVersion() + `"}}`)
-	g, err := gateway.New(gateway.Options{Config: st.cfg, Plugins: st.plugins, Log: st.log, Version: buildVersion(), InitParams: init, DialRemote: dialRemote})
+	g, err := gateway.New(gateway.Options{Config: st.cfg, Plugins: st.plugins, Log: st.log, Version: buildVersion(), InitParams: init})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
 		return 2
@@ -399,21 +397,6 @@ func firstLine(def []byte) string {
 		d = string(r[:79]) + "…"
 	}
 	return d
-}
-
-// dialRemote connects remote (http, sse) servers.
-func dialRemote(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstream.Dialer, error) {
-	mode := sc.Transport
-	if sc.AutoDetect {
-		mode = httpclient.ModeAuto
-	}
-	return remoteDialer{httpclient.Options{URL: sc.URL, Mode: mode, Headers: sc.Headers, MaxMessageBytes: maxMessageBytes, Logger: log}}, nil
-}
-
-type remoteDialer struct{ o httpclient.Options }
-
-func (d remoteDialer) Dial(ctx context.Context) (transport.Conn, error) {
-	return httpclient.Dial(ctx, d.o)
 }
 
 // wrapperPlugins extracts -p/--plugin values from the nested format's
