@@ -1,10 +1,11 @@
 // Command bench measures the gateway against a direct connection to the
 // same backend, in one run, and prints a Markdown report:
 //
-//	go run ./bench                 # defaults: 20000 calls per scenario
+//	go run ./bench                 # stdio scenarios; defaults: 20000 calls per scenario
 //	go run ./bench -calls 50000
+//	go run ./bench -http           # the HTTP scenario instead
 //
-// Scenarios (stdio front, stdio backend bench/echoserver):
+// Stdio scenarios (stdio front, stdio backend bench/echoserver):
 //   - tools/call throughput and p50/p99 latency at 1 and 8 concurrent calls,
 //     direct and through the gateway, and their ratio;
 //   - gateway CPU per call (user+system time of the gateway process over
@@ -13,6 +14,23 @@
 //     the gateway;
 //   - tools/list of 1,000 tools from 50 servers × 20 tools (served from the
 //     gateway's catalog).
+//
+// HTTP scenario (-http: streamable HTTP front, backend bench/echoserver
+// -http, the gateway started with --listen on a free port):
+//   - tools/call throughput and p50/p99 latency at 1 and 8 sessions (each
+//     calling sequentially, with keep-alive connections), a raw net/http
+//     client calling the backend directly, then through the gateway with
+//     per-client back sessions (the default for remote servers) and with a
+//     shared one; their ratio; CPU per call of the gateway, the backend and
+//     the client; gateway RSS;
+//   - -sessions sessions (default 1000) opened one after another with
+//     initialize and initialized: set-up time and CPU, directly and through
+//     the gateway; gateway RSS per idle session; a call on every session
+//     (all still held; it opens its back session) and RSS again; then, with
+//     sessionIdleTimeout set to -idle, that they all expire.
+//
+// BENCH_CPUPROFILE=FILE writes gateway CPU profiles: FILE.1 and FILE.8 for
+// the stdio scenarios, FILE.http.1 and FILE.http.8 for the HTTP one.
 package main
 
 import (
@@ -40,14 +58,17 @@ import (
 
 func main() {
 	calls := flag.Int("calls", 20000, "tools/call requests per measured scenario")
+	httpMode := flag.Bool("http", false, "run the HTTP scenario (HTTP front, HTTP backend) instead of the stdio ones")
+	sessions := flag.Int("sessions", 1000, "with -http: sessions opened for the set-up and memory measurements")
+	idle := flag.Duration("idle", 10*time.Second, "with -http: the gateway's sessionIdleTimeout in the sessions measurement")
 	flag.Parse()
-	if err := run(*calls); err != nil {
+	if err := run(*calls, *httpMode, httpOptions{calls: *calls, sessions: max(*sessions, 2), idle: *idle}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(calls int) error {
+func run(calls int, httpMode bool, ho httpOptions) error {
 	dir, err := os.MkdirTemp("", "mcpgw-bench")
 	if err != nil {
 		return err
@@ -60,6 +81,10 @@ func run(calls int) error {
 		if err != nil {
 			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
 		}
+	}
+	if httpMode {
+		fmt.Printf("# Benchmark run\n\n%s, %d CPUs, %s; %d calls per row.\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), calls)
+		return runHTTP(gw, echo, dir, ho)
 	}
 	cfg := filepath.Join(dir, "one.json")
 	writeJSON(cfg, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"command": echo}}})
