@@ -69,6 +69,7 @@ type Front struct {
 	listens    map[string]*listen       // open subscriptions/listen, by raw id
 
 	closeWhenIdle atomic.Bool // close once no call is in flight or parked
+	stateless     bool        // serves one 2026-07-28 request: pool its back sessions
 }
 
 type inflightReq struct {
@@ -103,6 +104,16 @@ func (g *Gateway) NewFront(conn transport.Conn, principal string) *Front {
 // client go to peer. The session lives until Close or until ctx ends.
 func (g *Gateway) OpenFront(ctx context.Context, peer Peer, principal string) *Front {
 	f := g.newFront(peer, principal)
+	f.open(ctx)
+	return f
+}
+
+// OpenStatelessFront is OpenFront for one 2026-07-28 request (and the
+// retries that continue it): its per-client back sessions are pooled for
+// the next request of the same client instead of closed.
+func (g *Gateway) OpenStatelessFront(ctx context.Context, peer Peer, principal string) *Front {
+	f := g.newFront(peer, principal)
+	f.stateless = true
 	f.open(ctx)
 	return f
 }

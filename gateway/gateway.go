@@ -232,6 +232,9 @@ func (g *Gateway) Close() {
 		g.cancel()
 	}
 	g.wg.Wait()
+	for _, b := range g.backends {
+		b.closePool()
+	}
 }
 
 // WaitSettled waits until every backend has finished its first start
@@ -333,6 +336,7 @@ type backend struct {
 	// Options.MultiClient); the supervised one then only feeds the catalog.
 	perClient bool
 	era       atomic.Value // upstream.Era*: found by the first handshake, then kept
+	pool      backPool     // idle per-client sessions of stateless clients
 	// resListens are the resource subscriptions held at a modern backend
 	// (as subscriptions/listen requests) for the clients' resources/subscribe.
 	resListens map[resListenKey]*resListen // under mu

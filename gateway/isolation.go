@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpgw/mcp-gateway/config"
@@ -40,7 +41,11 @@ func DefaultInitParams(version string) []byte {
 type clientBack struct {
 	ready chan struct{} // closed when s or err is set
 	s     *upstream.Session
+	h     *frontHandler
 	err   error
+	// pool is the key under which the session goes back to the backend's
+	// pool when the front session ends ("" for none).
+	pool string
 }
 
 // backSessionTimeout bounds dialing and initializing a per-client back
@@ -65,8 +70,18 @@ func (f *Front) backSession(ctx context.Context, b *backend) (*upstream.Session,
 			cb = &clientBack{ready: make(chan struct{})}
 			f.backs[b] = cb
 			params := f.initParams
+			if f.stateless {
+				cb.pool = f.sess.Principal + "\x00" + string(params)
+			}
 			f.mu.Unlock()
-			cb.s, cb.err = f.dialBack(b, params)
+			if cb.pool != "" {
+				cb.s, cb.h = b.lease(cb.pool)
+			}
+			if cb.s != nil {
+				cb.h.f.Store(f)
+			} else {
+				cb.s, cb.h, cb.err = f.dialBack(b, params)
+			}
 			if cb.err != nil {
 				f.mu.Lock()
 				if f.backs[b] == cb {
@@ -104,7 +119,7 @@ func (f *Front) backSession(ctx context.Context, b *backend) (*upstream.Session,
 
 // dialBack opens and initializes a per-client back session. It is bound to
 // the front session's life, not to the call that needed it.
-func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, error) {
+func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, *frontHandler, error) {
 	if params == nil {
 		params = f.g.initParams
 	}
@@ -112,12 +127,14 @@ func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, error) {
 	defer cancel()
 	conn, err := b.dialer.Dial(ctx)
 	if err != nil {
-		return nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "could not open a session for this client: " + err.Error()}
+		return nil, nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "could not open a session for this client: " + err.Error()}
 	}
-	s := upstream.NewSession(b.cfg.Name, conn, &frontHandler{f: f, b: b}, b.log.With("session", f.sess.ID))
+	h := &frontHandler{b: b}
+	h.f.Store(f)
+	s := upstream.NewSession(b.cfg.Name, conn, h, b.log.With("session", f.sess.ID))
 	if err := b.handshake(ctx, s, params); err != nil {
 		s.Close()
-		return nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: fmt.Sprintf("could not open a session for this client: %v", err)}
+		return nil, nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: fmt.Sprintf("could not open a session for this client: %v", err)}
 	}
 	b.mu.Lock()
 	level := b.logLevel
@@ -127,7 +144,7 @@ func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, error) {
 			b.log.Warn("could not apply the client's log level", "err", err)
 		}
 	}
-	return s, nil
+	return s, h, nil
 }
 
 // existingBackSession returns the live back session this client's traffic
@@ -158,32 +175,47 @@ func (f *Front) existingBackSession(b *backend) *upstream.Session {
 
 // closeClientBacks closes per-client back sessions concurrently (stdio
 // ones kill a process group each) and waits for them.
+// Pooled back sessions go back to their backend instead.
 func closeClientBacks(backs map[*backend]*clientBack) {
 	var wg sync.WaitGroup
-	for _, cb := range backs {
+	for b, cb := range backs {
 		wg.Go(func() {
 			<-cb.ready
-			if cb.s != nil {
-				cb.s.Close()
+			if cb.s == nil {
+				return
 			}
+			if cb.pool != "" && b.giveBack(cb.pool, cb.s, cb.h) {
+				return
+			}
+			cb.s.Close()
 		})
 	}
 	wg.Wait()
 }
 
 // frontHandler routes what a per-client back session sends on its own to
-// the one client it belongs to.
+// the one client it belongs to now (none while it waits in a pool).
 type frontHandler struct {
-	f *Front
+	f atomic.Pointer[Front]
 	b *backend
 }
 
 var _ upstream.Handler = (*frontHandler)(nil)
 
 func (h *frontHandler) Notification(s *upstream.Session, m jsonrpc.Message) {
-	h.b.routeNotification(s, m, func(fn func(*Front)) { fn(h.f) })
+	f := h.f.Load()
+	h.b.routeNotification(s, m, func(fn func(*Front)) {
+		if f != nil {
+			fn(f)
+		}
+	})
 }
 
 func (h *frontHandler) Request(s *upstream.Session, m jsonrpc.Message) {
-	h.f.requestFromBackend(s, m)
+	f := h.f.Load()
+	if f == nil {
+		_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, "the gateway cannot forward "+m.Method+": no client call is in progress on this session", nil))
+		return
+	}
+	f.requestFromBackend(s, m)
 }

@@ -399,3 +399,50 @@ func TestIsolationUnderLoad(t *testing.T) {
 		t.Errorf("... and %d more", n-10)
 	}
 }
+
+// TestStatelessRequestsReuseBackSessions: the requests of a 2026-07-28
+// client each run without a session, but their per-client back sessions
+// are kept for the same client's next request instead of being opened
+// and closed every time.
+func TestStatelessRequestsReuseBackSessions(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "counted", Version: "1"}, nil)
+	type echoArgs struct {
+		Message string `json:"message"`
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, a echoArgs) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: a.Message}}}, nil, nil
+	})
+	var mu sync.Mutex
+	inits := 0
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			if strings.Contains(string(body), `"method":"initialize"`) {
+				mu.Lock()
+				inits++
+				mu.Unlock()
+			}
+			r.Body = io.NopCloser(strings.NewReader(string(body)))
+		}
+		sdk.ServeHTTP(w, r)
+	}))
+	t.Cleanup(backend.Close)
+	fd := newFrontDoor(t, map[string]any{"counted": map[string]any{"type": "http", "url": backend.URL, "era": "legacy"}}, nil)
+	mu.Lock()
+	before := inits // the gateway's own (catalog) session
+	mu.Unlock()
+	cs := fd.connectEra(modernEra, nil)
+	const calls = 20
+	for i := range calls {
+		if got := callText(t, cs, "counted__echo", map[string]any{"message": fmt.Sprint(i)}); got != fmt.Sprint(i) {
+			t.Fatalf("call %d answered %q", i, got)
+		}
+	}
+	mu.Lock()
+	opened := inits - before
+	mu.Unlock()
+	if opened != 1 {
+		t.Errorf("%d sequential stateless calls opened %d back sessions, want 1 reused", calls, opened)
+	}
+}

@@ -162,7 +162,7 @@ func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, princi
 	} else {
 		p := &requestPeer{}
 		p.st.Store(st)
-		f = h.g.OpenFront(h.baseCtx, p, principal)
+		f = h.g.OpenStatelessFront(h.baseCtx, p, principal)
 	}
 	f.ReceiveParsed(m)
 	h.writeStream(w, r, st, streamOut{sse: accepts(r, "text/event-stream"), kick: kick, modern: true})
