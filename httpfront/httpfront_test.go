@@ -237,22 +237,8 @@ func testSamplingIsolation(t *testing.T, era string) {
 
 func TestBadRequests(t *testing.T) {
 	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), func(o *Options) { o.MaxBodyBytes = 1 << 10 })
-	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 	post := func(body string, hdr map[string]string) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodPost, fd.url, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		for k, v := range hdr {
-			if v == "" {
-				req.Header.Del(k)
-			} else {
-				req.Header.Set(k, v)
-			}
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := rawPost(t, fd.url, body, hdr)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp, string(b)
