@@ -198,3 +198,73 @@ func TestResumeAfterDisconnect(t *testing.T) {
 		t.Errorf("%d progress notifications across both connections, want 6", progress)
 	}
 }
+
+// TestModernHeaderChecks: a 2026-07-28 request's headers must agree with
+// its body; each disagreement gets its own error, and the revision's HTTP
+// status.
+func TestModernHeaderChecks(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), nil)
+	const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
+	call := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"alpha__echo","arguments":{"message":"hi"},` + meta + `}}`
+	good := map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "alpha__echo"}
+	with := func(k, v string) map[string]string {
+		h := map[string]string{}
+		for a, b := range good {
+			h[a] = b
+		}
+		h[k] = v
+		return h
+	}
+	cases := []struct {
+		name   string
+		body   string
+		hdr    map[string]string
+		status int
+		want   string
+	}{
+		{"consistent", call, good, 200, `"text":"alpha: hi"`},
+		{"method mismatch", call, with("Mcp-Method", "tools/list"), 400, `"code":-32020`},
+		{"method missing", call, with("Mcp-Method", ""), 400, "missing required Mcp-Method header"},
+		{"name mismatch", call, with("Mcp-Name", "alpha__crash"), 400, `does not match body value \"alpha__echo\"`},
+		{"name missing", call, with("Mcp-Name", ""), 400, "missing required Mcp-Name header"},
+		{"name base64", call, with("Mcp-Name", "=?base64?YWxwaGFfX2VjaG8=?="), 200, `"text":"alpha: hi"`},
+		{"version mismatch", call, with("MCP-Protocol-Version", "v999.0.0"), 400, `"code":-32020`},
+		{"version unsupported", strings.ReplaceAll(call, `"2026-07-28"`, `"v999.0.0"`), with("MCP-Protocol-Version", "v999.0.0"), 400, `"code":-32022`},
+		{"no _meta", `{"jsonrpc":"2.0","id":8,"method":"tools/list"}`, map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"}, 400, `"code":-32602`},
+		{"removed method", `{"jsonrpc":"2.0","id":9,"method":"ping","params":{` + meta + `}}`, map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "ping"}, 404, `"code":-32601`},
+		{"case-smuggled name", `{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"alpha__echo","Name":"alpha__crash",` + meta + `}}`, good, 400, `differs from \"name\" only by case`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := rawPost(t, fd.url, c.body, c.hdr)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) {
+				t.Errorf("status %d body %s; want %d with %s", resp.StatusCode, b, c.status, c.want)
+			}
+		})
+	}
+}
+
+// TestSlowClientIsCut: a client that stops reading its stream while the
+// gateway has more and more to send is cut off at the session's budget;
+// the gateway keeps no more than that for it, and other sessions go on.
+func TestSlowClientIsCut(t *testing.T) {
+	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), func(o *Options) { o.SessionBufferBytes = 256 << 10 })
+	slow := rawSession(t, fd.url, nil)
+	// A big answer that the client never reads: the stream's queue is
+	// over budget at once.
+	resp := rawPost(t, fd.url, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"alpha__big","arguments":{"bytes":1048576}}}`, map[string]string{"Mcp-Session-Id": slow})
+	defer resp.Body.Close()
+	waitUntil(t, "slow session closed", func() bool { return fd.h.Sessions() == 0 })
+	// Someone else is served as usual.
+	other := fd.connect(nil)
+	if got := callText(t, other, "alpha__echo", map[string]any{"message": "fine"}); got != "alpha: fine" {
+		t.Errorf("other session: %q", got)
+	}
+	r2 := rawPost(t, fd.url, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": slow})
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusNotFound {
+		t.Errorf("the cut session answered %d, want 404", r2.StatusCode)
+	}
+}
