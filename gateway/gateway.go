@@ -342,8 +342,9 @@ type backend struct {
 	resListens map[resListenKey]*resListen // under mu
 
 	mu         sync.Mutex
-	lists      [4][][]byte // raw items per catalog.Kind
-	caps       []byte      // raw capabilities from initialize
+	lists      [4][][]byte  // raw items per catalog.Kind
+	hints      [4]cacheHint // the backend's cache hints for each list (modern backends)
+	caps       []byte       // raw capabilities from initialize
 	serverInfo []byte
 	instr      []byte
 	logLevel   []byte // last logging/setLevel params, re-applied on restart
@@ -373,22 +374,23 @@ var capabilityFor = [...]string{"tools", "prompts", "resources", "resources"}
 // and clients are told of changes.
 func (b *backend) onReady(ctx context.Context, s *upstream.Session) error {
 	var fetched [4][][]byte
+	var hints [4]cacheHint
 	for k := catalog.Kind(0); k < 4; k++ {
 		if has, _ := jsonrpc.Get(s.Init.Capabilities, capabilityFor[k]); has == nil {
 			continue
 		}
-		items, err := fetchAll(ctx, s, k)
+		items, hint, err := fetchAll(ctx, s, k)
 		if err != nil {
 			if k == catalog.Templates && isMethodNotFound(err) {
 				continue // resources without templates
 			}
 			return fmt.Errorf("fetch %s: %w", k.ListMethod(), err)
 		}
-		fetched[k] = items
+		fetched[k], hints[k] = items, hint
 	}
 	b.mu.Lock()
 	old := b.lists
-	b.lists = fetched
+	b.lists, b.hints = fetched, hints
 	b.caps, b.serverInfo, b.instr = s.Init.Capabilities, s.Init.ServerInfo, s.Init.Instructions
 	level := b.logLevel
 	b.mu.Unlock()
@@ -431,12 +433,13 @@ func sameItems(a, b [][]byte) bool {
 // maxListPages bounds how many pages the gateway follows per list.
 const maxListPages = 1000
 
-func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byte, error) {
+func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byte, cacheHint, error) {
 	var items [][]byte
 	var cursor []byte
+	hint := cacheHint{}
 	for page := 0; ; page++ {
 		if page == maxListPages {
-			return nil, fmt.Errorf("more than %d pages; the server keeps returning a nextCursor", maxListPages)
+			return nil, hint, fmt.Errorf("more than %d pages; the server keeps returning a nextCursor", maxListPages)
 		}
 		var params []byte
 		if cursor != nil {
@@ -444,21 +447,22 @@ func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byt
 		}
 		res, err := s.Call(ctx, k.ListMethod(), params, upstream.CallOptions{})
 		if err != nil {
-			return nil, err
+			return nil, hint, err
 		}
-		v, err := jsonrpc.Lookup(res, k.ResultKey(), "nextCursor")
+		v, err := jsonrpc.Lookup(res, k.ResultKey(), "nextCursor", "ttlMs", "cacheScope")
 		if err != nil {
-			return nil, fmt.Errorf("malformed result: %w", err)
+			return nil, hint, fmt.Errorf("malformed result: %w", err)
 		}
+		hint = hint.page(page == 0, v[2], v[3])
 		if v[0] != nil {
 			els, err := jsonrpc.Elements(v[0])
 			if err != nil {
-				return nil, fmt.Errorf("malformed %q: %w", k.ResultKey(), err)
+				return nil, hint, fmt.Errorf("malformed %q: %w", k.ResultKey(), err)
 			}
 			items = append(items, els...)
 		}
 		if v[1] == nil || string(v[1]) == "null" || string(v[1]) == `""` {
-			return items, nil
+			return items, hint, nil
 		}
 		cursor = v[1]
 	}
@@ -478,7 +482,7 @@ func (b *backend) refetch(k catalog.Kind) {
 	}
 	changed := false
 	for _, kk := range kinds {
-		items, err := fetchAll(ctx, s, kk)
+		items, hint, err := fetchAll(ctx, s, kk)
 		if err != nil {
 			if kk == catalog.Templates && isMethodNotFound(err) {
 				continue
@@ -487,6 +491,7 @@ func (b *backend) refetch(k catalog.Kind) {
 			continue
 		}
 		b.mu.Lock()
+		b.hints[kk] = hint
 		if !sameItems(b.lists[kk], items) {
 			b.lists[kk] = items
 			changed = true

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/mcpgw/mcp-gateway/catalog"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
@@ -203,11 +205,21 @@ func (g *Gateway) modernResult(method string, res []byte) []byte {
 		}
 	}
 	if cacheable[method] && complete {
+		hint := cacheHint{known: true}
+		if k, isList := catalog.KindOfListMethod(method); isList {
+			hint = g.listHint(k)
+		}
 		if v[1] == nil {
-			add = append(add, `"ttlMs":0,`...)
+			add = append(add, `"ttlMs":`...)
+			add = strconv.AppendInt(add, hint.ttlMs(), 10)
+			add = append(add, ',')
 		}
 		if v[2] == nil {
-			add = append(add, `"cacheScope":"public",`...)
+			if hint.private {
+				add = append(add, `"cacheScope":"private",`...)
+			} else {
+				add = append(add, `"cacheScope":"public",`...)
+			}
 		}
 	}
 	if v[3] == nil {
@@ -520,4 +532,60 @@ func (f *Front) adaptToEra(ctx context.Context, b *backend, s *upstream.Session,
 		}
 	}
 	return params, nil, nil
+}
+
+// cacheHint is what a backend said of how long a list stays fresh
+// (2026-07-28 ttlMs and cacheScope).
+type cacheHint struct {
+	known   bool  // the backend sent ttlMs (a modern backend)
+	ttl     int64 // smallest ttlMs over the list's pages
+	private bool  // some page was cacheScope private
+}
+
+// page folds one list page's hints in.
+func (h cacheHint) page(first bool, ttl, scope []byte) cacheHint {
+	if first {
+		h = cacheHint{known: true, ttl: -1}
+	}
+	if n, err := strconv.ParseInt(string(ttl), 10, 64); err == nil && n >= 0 && ttl != nil {
+		if h.ttl < 0 || n < h.ttl {
+			h.ttl = n
+		}
+	} else {
+		h.known = false // no hint (a legacy backend): nothing may be assumed
+	}
+	if string(scope) == `"private"` {
+		h.private = true
+	}
+	return h
+}
+
+// ttlMs is the hint's freshness, 0 when unknown.
+func (h cacheHint) ttlMs() int64 {
+	if !h.known || h.ttl < 0 {
+		return 0
+	}
+	return h.ttl
+}
+
+// listHint aggregates the backends' hints for a merged list: the smallest
+// TTL (0 as soon as one backend gave none), private if any is private.
+func (g *Gateway) listHint(k catalog.Kind) cacheHint {
+	agg := cacheHint{known: true, ttl: -1}
+	for _, b := range g.backends {
+		b.mu.Lock()
+		has := b.lists[k] != nil
+		h := b.hints[k]
+		b.mu.Unlock()
+		if !has && !h.known {
+			continue // offers nothing of this kind
+		}
+		if !h.known {
+			agg.known = false
+		} else if agg.ttl < 0 || h.ttl < agg.ttl {
+			agg.ttl = h.ttl
+		}
+		agg.private = agg.private || h.private
+	}
+	return agg
 }
