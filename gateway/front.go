@@ -376,31 +376,33 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 	}
 	go func() {
 		defer func() {
-			f.mu.Lock()
-			delete(f.inflight, key)
-			f.mu.Unlock()
 			cancel()
 			f.maybeCloseIdle()
 		}()
 		res, err := f.handleRequest(rctx, m)
+		// The id is free again once the request has ended, before its
+		// answer is out: a client may reuse it as soon as it reads it.
+		f.mu.Lock()
+		delete(f.inflight, key)
+		modern, name := r.modern, r.name
+		f.mu.Unlock()
 		if r.cancelled.Load() {
 			return // the client cancelled it: no answer, as the spec says
 		}
-		f.mu.Lock()
-		modern, name := r.modern, r.name
-		f.mu.Unlock()
+		var msg []byte
 		if err != nil {
 			errObj := f.wireError(m.Method, err)
 			if modern {
 				errObj = modernError(errObj, name)
 			}
-			f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, errObj))
-			return
+			msg = jsonrpc.AppendErrorResponse(nil, m.ID, errObj)
+		} else {
+			if modern {
+				res = f.g.modernResult(m.Method, res)
+			}
+			msg = jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res)
 		}
-		if modern {
-			res = f.g.modernResult(m.Method, res)
-		}
-		f.reply(m.ID, jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res))
+		f.reply(m.ID, msg)
 	}()
 }
 
