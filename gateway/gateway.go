@@ -78,6 +78,8 @@ type Gateway struct {
 
 	parked sync.Map // requestState token → *Front holding the parked call
 
+	paramCache atomic.Pointer[paramHeaderCache] // tools' Mcp-Param-* annotations
+
 	stopListening chan struct{} // closed by StopListening
 	stopOnce      sync.Once
 

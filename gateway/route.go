@@ -225,6 +225,11 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 		return answered, err
 	}
 	var opts upstream.CallOptions
+	if s.Init.Modern && method == "tools/call" {
+		if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil {
+			opts.Headers = f.g.ParamHeaders(r.name, params)
+		}
+	}
 	if tok := progressToken(params); tok != nil {
 		opts.OnProgress = func(p []byte) {
 			if ctx.Err() != nil {

@@ -1,7 +1,6 @@
 package httpfront
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/transport"
 )
 
 // The 2026-07-28 revision over streamable HTTP: no session; every POST is
@@ -40,7 +40,7 @@ var nameHeaderField = map[string]string{
 
 // checkModernHeaders validates the headers of a modern request against its
 // body; on failure it returns the wire error code and message.
-func checkModernHeaders(r *http.Request, m jsonrpc.Message) (code int, msg string) {
+func (h *Handler) checkModernHeaders(r *http.Request, m jsonrpc.Message) (code int, msg string) {
 	hv := strings.TrimSpace(r.Header.Get("MCP-Protocol-Version"))
 	bv := gateway.RequestProtocolVersion(m.Params)
 	switch {
@@ -70,22 +70,26 @@ func checkModernHeaders(r *http.Request, m jsonrpc.Message) (code int, msg strin
 	if !ok || len(name) == 0 {
 		return gateway.CodeHeaderMismatch, fmt.Sprintf("missing required Mcp-Name header for method %q", m.Method)
 	}
-	got := decodeHeaderValue(strings.TrimSpace(name[0]))
+	got, ok := transport.DecodeHeaderValue(strings.TrimSpace(name[0]))
+	if !ok {
+		return gateway.CodeHeaderMismatch, "header mismatch: Mcp-Name header contains invalid Base64 encoding"
+	}
 	if got != body {
 		return gateway.CodeHeaderMismatch, fmt.Sprintf("header mismatch: Mcp-Name header value %q does not match body value %q", got, body)
 	}
-	return 0, ""
-}
-
-// decodeHeaderValue undoes the =?base64?...?= encoding of header values
-// that cannot be sent as they are; other values are literal.
-func decodeHeaderValue(v string) string {
-	if strings.HasPrefix(v, "=?base64?") && strings.HasSuffix(v, "?=") && len(v) >= len("=?base64??=") {
-		if b, err := base64.StdEncoding.DecodeString(v[len("=?base64?") : len(v)-2]); err == nil {
-			return string(b)
+	if m.Method == "tools/call" {
+		err := h.g.CheckParamHeaders(body, m.Params, func(n string) (string, bool) {
+			v, ok := r.Header[http.CanonicalHeaderKey(n)]
+			if !ok || len(v) == 0 {
+				return "", false
+			}
+			return v[0], true
+		})
+		if err != nil {
+			return gateway.CodeHeaderMismatch, err.Error()
 		}
 	}
-	return v
+	return 0, ""
 }
 
 // modernStatus is the HTTP status of a modern JSON answer: errors that
@@ -145,7 +149,7 @@ func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, princi
 		rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest, "protocol revision 2026-07-28 has no server-to-client requests to answer; send requests only")
 		return
 	}
-	if code, msg := checkModernHeaders(r, m); code != 0 {
+	if code, msg := h.checkModernHeaders(r, m); code != 0 {
 		rpcHTTPError(w, statusForCode(code), m.ID, code, msg)
 		return
 	}

@@ -47,6 +47,14 @@ type RoutedWriter interface {
 	WriteFor(related, msg []byte) error
 }
 
+// HeaderWriter is implemented by HTTP client connections that can send a
+// request with headers of its own besides the ones derived from the
+// message (the 2026-07-28 Mcp-Param-* headers, which need the tool's
+// schema to compute).
+type HeaderWriter interface {
+	WriteWithHeaders(msg []byte, hdr map[string]string) error
+}
+
 // ErrClosed is returned (wrapped) by Read and Write after Close.
 var ErrClosed = errors.New("connection closed")
 

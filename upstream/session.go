@@ -39,6 +39,9 @@ type CallOptions struct {
 	// calls OnProgress with the raw params of each progress notification
 	// for this call until the call ends. Nil: params are sent unchanged.
 	OnProgress func(params []byte)
+	// Headers are sent with the request where the transport has headers
+	// (transport.HeaderWriter); nil: none.
+	Headers map[string]string
 }
 
 // RPCError is an error answer from the backend, kept raw so it can be
@@ -292,7 +295,13 @@ func (s *Session) call(ctx context.Context, timeout time.Duration, method string
 	s.mu.Unlock()
 
 	msg := jsonrpc.AppendRequest(make([]byte, 0, len(params)+len(method)+48), rawID, method, params)
-	if err := s.conn.Write(msg); err != nil {
+	var werr error
+	if hw, ok := s.conn.(transport.HeaderWriter); ok && len(opts.Headers) > 0 {
+		werr = hw.WriteWithHeaders(msg, opts.Headers)
+	} else {
+		werr = s.conn.Write(msg)
+	}
+	if err := werr; err != nil {
 		s.forget(id)
 		return nil, fmt.Errorf("server %s: send %s: %w", s.server, method, err)
 	}

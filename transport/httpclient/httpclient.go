@@ -26,7 +26,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -138,6 +137,7 @@ type outgoing struct {
 	// session-based traffic), and name what its Mcp-Name header mirrors.
 	modern string
 	name   string
+	extra  map[string]string // further headers of a modern request
 }
 
 // Per-request _meta key of the protocol version (2026-07-28).
@@ -162,22 +162,6 @@ func (out *outgoing) modernHeaders(params []byte) {
 		n, _ := jsonrpc.Get(params, f)
 		out.name, _ = jsonrpc.String(n)
 	}
-}
-
-// headerValue encodes a header value that cannot be sent as it is
-// (non-ASCII or control characters, surrounding spaces) as
-// =?base64?...?=, as the 2026-07-28 revision specifies.
-func headerValue(v string) string {
-	plain := !strings.HasPrefix(v, "=?base64?") && strings.TrimSpace(v) == v
-	for i := 0; plain && i < len(v); i++ {
-		if v[i] < 0x20 || v[i] > 0x7e {
-			plain = false
-		}
-	}
-	if plain {
-		return v
-	}
-	return "=?base64?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="
 }
 
 // Dial returns a connection to the server. Streamable HTTP connects lazily
@@ -318,7 +302,14 @@ func oneLine(msg []byte) {
 	}
 }
 
-func (c *conn) Write(msg []byte) error {
+// Write implements transport.Conn.
+func (c *conn) Write(msg []byte) error { return c.write(msg, nil) }
+
+// WriteWithHeaders implements transport.HeaderWriter: the request's POST
+// also carries hdr (the 2026-07-28 Mcp-Param-* headers).
+func (c *conn) WriteWithHeaders(msg []byte, hdr map[string]string) error { return c.write(msg, hdr) }
+
+func (c *conn) write(msg []byte, hdr map[string]string) error {
 	if c.ctx.Err() != nil {
 		return fmt.Errorf("write: %w", transport.ErrClosed)
 	}
@@ -331,7 +322,7 @@ func (c *conn) Write(msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	out := outgoing{raw: msg, method: m.Method, call: m.Kind == jsonrpc.KindRequest}
+	out := outgoing{raw: msg, method: m.Method, call: m.Kind == jsonrpc.KindRequest, extra: hdr}
 	if out.call {
 		out.modernHeaders(m.Params)
 	}
@@ -466,7 +457,10 @@ func (c *conn) post(out outgoing) (*http.Response, error) {
 		req.Header.Set("MCP-Protocol-Version", out.modern)
 		req.Header.Set("Mcp-Method", out.method)
 		if out.name != "" {
-			req.Header.Set("Mcp-Name", headerValue(out.name))
+			req.Header.Set("Mcp-Name", transport.EncodeHeaderValue(out.name))
+		}
+		for k, v := range out.extra {
+			req.Header.Set(k, v)
 		}
 	}
 	req.Header.Set("Content-Type", "application/json")
