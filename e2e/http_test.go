@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"os/exec"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -122,5 +126,50 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		g.done <- err // for the cleanup
 	case <-time.After(30 * time.Second):
 		t.Fatal("the gateway did not exit after draining")
+	}
+}
+
+// inspectURL runs the MCP Inspector CLI against a URL (…/mcp: streamable
+// HTTP, …/sse: legacy SSE) and returns its JSON result.
+func inspectURL(t *testing.T, url string, args ...string) map[string]any {
+	t.Helper()
+	cmd, base := testenv.InspectorCLI(t)
+	full := append(append(base, "-q", "--format", "json", url), args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, cmd, full...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("inspector %s %v: %v\n%s", url, args, err, out)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("inspector printed non-JSON: %v\n%s", err, out)
+	}
+	return v
+}
+
+// TestInspectorCLIOverHTTP: the Inspector CLI reaches the HTTP front door
+// over streamable HTTP and over legacy SSE, fronting an npm server and a
+// kitchen.
+func TestInspectorCLIOverHTTP(t *testing.T) {
+	b := build(t)
+	evCmd, evArgs := testenv.NPMServer(t, "server-everything")
+	g := startHTTPGateway(t, b, writeConfig(t, map[string]any{"mcpServers": map[string]any{
+		"everything": map[string]any{"command": evCmd, "args": evArgs},
+		"alpha":      stdioServer(b.kitchen, "-name", "alpha"),
+	}}))
+	for _, url := range []string{g.url, g.base + "/sse"} {
+		sum := inspectURL(t, url, "--method", "tools/call", "--tool-name", "everything__get-sum", "--tool-arg", "a=2", "--tool-arg", "b=40")
+		if raw, _ := json.Marshal(sum); !strings.Contains(string(raw), "The sum of 2 and 40 is 42") {
+			t.Errorf("%s: get-sum = %s", url, raw)
+		}
+		echo := inspectURL(t, url, "--method", "tools/call", "--tool-name", "alpha__echo", "--tool-arg", "message=over http")
+		if raw, _ := json.Marshal(echo); !strings.Contains(string(raw), "alpha: over http") {
+			t.Errorf("%s: echo = %s", url, raw)
+		}
+		list := inspectURL(t, url, "--method", "resources/list")
+		if raw, _ := json.Marshal(list); !strings.Contains(string(raw), "test://alpha/static/1") {
+			t.Errorf("%s: resources/list lacks the kitchen's resources: %s", url, raw)
+		}
 	}
 }
