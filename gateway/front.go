@@ -386,6 +386,9 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 		delete(f.inflight, key)
 		modern, name := r.modern, r.name
 		f.mu.Unlock()
+		if f.stateless {
+			f.releaseIfIdle()
+		}
 		if r.cancelled.Load() {
 			return // the client cancelled it: no answer, as the spec says
 		}

@@ -128,3 +128,18 @@ func (b *backend) closePool() {
 		p.s.Close()
 	}
 }
+
+// releaseIfIdle returns a stateless front session's back sessions to the
+// pool once nothing of it is in flight or parked, before its answer goes
+// out, so that the client's next request finds them there.
+func (f *Front) releaseIfIdle() {
+	f.mu.Lock()
+	if len(f.inflight) > 0 || len(f.conts) > 0 || len(f.backs) == 0 {
+		f.mu.Unlock()
+		return
+	}
+	backs := f.backs
+	f.backs = map[*backend]*clientBack{}
+	f.mu.Unlock()
+	closeClientBacks(backs)
+}
