@@ -150,8 +150,8 @@ func (c *continuation) isDone() bool {
 // Gathering of questions asked together: after one, wait while more
 // arrive within gatherQuiet, for at most gatherMax.
 const (
-	gatherQuiet = 5 * time.Millisecond
-	gatherMax   = 50 * time.Millisecond
+	gatherQuiet = 20 * time.Millisecond
+	gatherMax   = 100 * time.Millisecond
 )
 
 func (c *continuation) gather() {
