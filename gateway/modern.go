@@ -504,8 +504,7 @@ func withoutFields(obj []byte, drop func(key string) bool) ([]byte, error) {
 //   - a session-based backend must not see a modern client's
 //     per-request _meta (it would take the request for a stateless one),
 //     and gets the client's log level as its session's.
-func (f *Front) adaptToEra(ctx context.Context, b *backend, s *upstream.Session, method string, params []byte) (out, answered []byte, err error) {
-	r, _ := ctx.Value(requestKey{}).(*inflightReq)
+func (f *Front) adaptToEra(ctx context.Context, r *inflightReq, b *backend, s *upstream.Session, method string, params []byte) (out, answered []byte, err error) {
 	modernReq := r != nil && r.modern
 	switch {
 	case s.Init.Modern:

@@ -220,15 +220,14 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 	if err != nil {
 		return nil, err
 	}
-	params, answered, err := f.adaptToEra(ctx, b, s, method, params)
+	r, _ := ctx.Value(requestKey{}).(*inflightReq) // nil for the gateway's own calls
+	params, answered, err := f.adaptToEra(ctx, r, b, s, method, params)
 	if err != nil || answered != nil {
 		return answered, err
 	}
 	var opts upstream.CallOptions
-	if s.Init.Modern && method == "tools/call" {
-		if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil {
-			opts.Headers = f.g.ParamHeaders(r.name, params)
-		}
+	if s.Init.Modern && method == "tools/call" && r != nil {
+		opts.Headers = f.g.ParamHeaders(r.name, params)
 	}
 	if tok := progressToken(params); tok != nil {
 		opts.OnProgress = func(p []byte) {
@@ -243,10 +242,8 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 		}
 	}
 	res, err := s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
-	if err == nil && s.Init.Modern && mayNeedInput[method] {
-		if r, _ := ctx.Value(requestKey{}).(*inflightReq); r == nil || !r.modern {
-			return f.answerInputRequests(ctx, b, s, method, params, res, opts)
-		}
+	if err == nil && s.Init.Modern && mayNeedInput[method] && (r == nil || !r.modern) {
+		return f.answerInputRequests(ctx, b, s, method, params, res, opts)
 	}
 	return res, err
 }
