@@ -436,6 +436,15 @@ func sameItems(a, b [][]byte) bool {
 const maxListPages = 1000
 
 func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byte, cacheHint, error) {
+	return fetchPages(k.ResultKey(), func(params []byte) ([]byte, error) {
+		return s.Call(ctx, k.ListMethod(), params, upstream.CallOptions{})
+	})
+}
+
+// fetchPages follows a paginated list to its end (at most maxListPages),
+// asking for each page with call, and returns the items of resultKey and
+// the pages' cache hints. Errors are the caller's to put in context.
+func fetchPages(resultKey string, call func(params []byte) ([]byte, error)) ([][]byte, cacheHint, error) {
 	var items [][]byte
 	var cursor []byte
 	hint := cacheHint{}
@@ -447,11 +456,11 @@ func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byt
 		if cursor != nil {
 			params = append(append([]byte(`{"cursor":`), cursor...), '}')
 		}
-		res, err := s.Call(ctx, k.ListMethod(), params, upstream.CallOptions{})
+		res, err := call(params)
 		if err != nil {
 			return nil, hint, err
 		}
-		v, err := jsonrpc.Lookup(res, k.ResultKey(), "nextCursor", "ttlMs", "cacheScope")
+		v, err := jsonrpc.Lookup(res, resultKey, "nextCursor", "ttlMs", "cacheScope")
 		if err != nil {
 			return nil, hint, fmt.Errorf("malformed result: %w", err)
 		}
@@ -459,7 +468,7 @@ func fetchAll(ctx context.Context, s *upstream.Session, k catalog.Kind) ([][]byt
 		if v[0] != nil {
 			els, err := jsonrpc.Elements(v[0])
 			if err != nil {
-				return nil, hint, fmt.Errorf("malformed %q: %w", k.ResultKey(), err)
+				return nil, hint, fmt.Errorf("malformed %q: %w", resultKey, err)
 			}
 			items = append(items, els...)
 		}

@@ -134,15 +134,8 @@ func (f *Front) listenNotify(method string, k catalog.Kind, uri, server string, 
 		if p == nil {
 			p = []byte("{}")
 		}
-		meta, _ := jsonrpc.Get(p, "_meta")
-		if meta == nil || meta[0] != '{' {
-			meta = []byte("{}")
-		}
-		meta, err := jsonrpc.SetField(meta, MetaSubscriptionID, id)
+		p, err := setMeta(p, MetaSubscriptionID, id, true)
 		if err != nil {
-			continue
-		}
-		if p, err = jsonrpc.SetField(p, "_meta", meta); err != nil {
 			continue
 		}
 		f.sendFor(id, jsonrpc.AppendNotification(nil, method, p))

@@ -317,16 +317,22 @@ func (f *Front) startModern(ctx context.Context, mm modernMeta) {
 // withLogLevel puts the client's log level into a request's _meta for a
 // modern backend, unless the request names one itself.
 func withLogLevel(params []byte, level string) ([]byte, error) {
+	return setMeta(params, MetaLogLevel, jsonrpc.AppendString(nil, level), false)
+}
+
+// setMeta sets params._meta[key] to the raw value val, creating _meta if
+// needed; with replace false a value already there is kept.
+func setMeta(params []byte, key string, val []byte, replace bool) ([]byte, error) {
 	meta, err := jsonrpc.Get(params, "_meta")
 	if err != nil && params != nil {
 		return nil, err
 	}
 	if meta == nil || meta[0] != '{' {
 		meta = []byte("{}")
-	} else if have, _ := jsonrpc.Get(meta, MetaLogLevel); have != nil {
+	} else if have, _ := jsonrpc.Get(meta, key); have != nil && !replace {
 		return params, nil
 	}
-	if meta, err = jsonrpc.SetField(meta, MetaLogLevel, jsonrpc.AppendString(nil, level)); err != nil {
+	if meta, err = jsonrpc.SetField(meta, key, val); err != nil {
 		return nil, err
 	}
 	return jsonrpc.SetField(params, "_meta", meta)

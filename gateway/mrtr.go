@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -427,7 +428,7 @@ func (f *Front) bridgeRequest(s *upstream.Session, m jsonrpc.Message) bool {
 	}
 	k := r.cont
 	f.nextOut++
-	key := "input-" + itoa(f.nextOut)
+	key := "input-" + strconv.FormatInt(f.nextOut, 10)
 	f.mu.Unlock()
 	if k == nil {
 		_ = s.Reply(m.ID, nil, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError,
@@ -436,19 +437,6 @@ func (f *Front) bridgeRequest(s *upstream.Session, m jsonrpc.Message) bool {
 	}
 	k.ask(s, m, key)
 	return true
-}
-
-func itoa(n int64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
 }
 
 // ParkedFront returns the front session holding the parked call that a
@@ -567,7 +555,7 @@ func (f *Front) askClient(ctx context.Context, method string, params []byte) ([]
 		delete(f.out, id)
 		f.mu.Unlock()
 	}()
-	raw := []byte(itoa(id))
+	raw := strconv.AppendInt(nil, id, 10)
 	f.sendFor(requestID(ctx), jsonrpc.AppendRequest(nil, raw, method, params))
 	select {
 	case m, ok := <-reply:

@@ -401,31 +401,12 @@ func (f *Front) listTasks(ctx context.Context, c *plugin.Call) ([]byte, error) {
 		}
 		// Every page of every backend: task lists are short-lived and
 		// small, and one merged list needs no composite cursor.
-		var els [][]byte
-		var cursor []byte
-		for page := 0; page < maxListPages; page++ {
-			var params []byte
-			if cursor != nil {
-				params = append(append([]byte(`{"cursor":`), cursor...), '}')
-			}
-			res, err := f.forward(ctx, b.cfg.Name, c.Method, params)
-			if err != nil {
-				b.log.Warn("tasks/list failed on a backend", "err", err)
-				break
-			}
-			v, err := jsonrpc.Lookup(res, "tasks", "nextCursor")
-			if err != nil || v[0] == nil {
-				break
-			}
-			pageEls, err := jsonrpc.Elements(v[0])
-			if err != nil {
-				break
-			}
-			els = append(els, pageEls...)
-			if v[1] == nil || string(v[1]) == "null" || string(v[1]) == `""` {
-				break
-			}
-			cursor = v[1]
+		els, _, err := fetchPages("tasks", func(params []byte) ([]byte, error) {
+			return f.forward(ctx, b.cfg.Name, c.Method, params)
+		})
+		if err != nil {
+			b.log.Warn("tasks/list failed on a backend", "err", err)
+			continue
 		}
 		for _, e := range els {
 			all = append(all, e)

@@ -301,6 +301,16 @@ func (h *Handler) tooLarge() string {
 	return fmt.Sprintf("request body larger than the %d-byte limit (raise gateway.maxMessageBytes to allow it)", h.o.MaxBodyBytes)
 }
 
+// readMessage reads and parses a POST's one JSON-RPC message; on failure
+// it has answered.
+func (h *Handler) readMessage(w http.ResponseWriter, r *http.Request) (jsonrpc.Message, bool) {
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return jsonrpc.Message{}, false
+	}
+	return parse(w, body)
+}
+
 // parse parses one JSON-RPC message; on failure it has answered.
 func parse(w http.ResponseWriter, body []byte) (jsonrpc.Message, bool) {
 	m, err := jsonrpc.Parse(body)
@@ -330,11 +340,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := h.readBody(w, r)
-	if !ok {
-		return
-	}
-	m, ok := parse(w, body)
+	m, ok := h.readMessage(w, r)
 	if !ok {
 		return
 	}
@@ -423,16 +429,22 @@ func (h *Handler) lookup(w http.ResponseWriter, id []byte, sid, principal string
 	return s, true
 }
 
+// sessionOf authenticates a GET or DELETE and finds its session; on
+// failure it has answered.
+func (h *Handler) sessionOf(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	principal, ok := h.principal(w, r)
+	if !ok {
+		return nil, false
+	}
+	return h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), principal)
+}
+
 func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 	if !accepts(r, "text/event-stream") {
 		httpError(w, http.StatusNotAcceptable, "GET /mcp opens an event stream: Accept must allow text/event-stream")
 		return
 	}
-	principal, ok := h.principal(w, r)
-	if !ok {
-		return
-	}
-	s, ok := h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), principal)
+	s, ok := h.sessionOf(w, r)
 	if !ok {
 		return
 	}
@@ -473,11 +485,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
-	principal, ok := h.principal(w, r)
-	if !ok {
-		return
-	}
-	s, ok := h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), principal)
+	s, ok := h.sessionOf(w, r)
 	if !ok {
 		return
 	}

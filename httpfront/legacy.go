@@ -54,11 +54,7 @@ func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := v.(*session)
-	body, ok := h.readBody(w, r)
-	if !ok {
-		return
-	}
-	m, ok := parse(w, body)
+	m, ok := h.readMessage(w, r)
 	if !ok {
 		return
 	}
