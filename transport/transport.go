@@ -2,8 +2,8 @@
 // peer. It knows nothing of MCP semantics: a message is an opaque JSON object.
 //
 // Implementations: [Stream] (newline-delimited JSON over any reader/writer:
-// stdio fronts and stdio backends), and the HTTP client transports in the
-// streamable and sse subpackages.
+// stdio fronts and stdio backends), and the HTTP client of remote backends
+// (streamable HTTP and legacy SSE) in the httpclient subpackage.
 package transport
 
 import (
