@@ -78,6 +78,11 @@ type ServerLists struct {
 	Items [numKinds][][]byte
 	// ToolsAllow and ToolsDeny are globs over the backend's tool names.
 	ToolsAllow, ToolsDeny []string
+	// Hide, if set, is asked about every item that passed the filters,
+	// with the definition as the backend sent it (raw); an item it hides
+	// (reason != "") is left out and remembered, so that Hidden can say
+	// why it is missing.
+	Hide func(k Kind, it Item, raw []byte) (reason string)
 }
 
 // Snapshot is an immutable merged catalog.
@@ -86,9 +91,16 @@ type Snapshot struct {
 	byName [numKinds]map[string]int // exposed name/URI → index in items
 	tmpl   []template
 	full   [numKinds][]byte // precomputed result with every item, no cursor
+	hidden [numKinds]map[string]Hiding
 	// Problems lists what was left out and why (name clashes, malformed
 	// definitions), for logs and get_metadata.
 	Problems []string
+}
+
+// Hiding says why an item was hidden from the catalog.
+type Hiding struct {
+	Server string
+	Reason string
 }
 
 type template struct {
@@ -129,6 +141,15 @@ func Build(sep string, servers []ServerLists, reserved map[Kind][]Item) *Snapsho
 				if it == nil {
 					continue // filtered out by allow/deny
 				}
+				if sl.Hide != nil {
+					if why := sl.Hide(k, *it, raw); why != "" {
+						if s.hidden[k] == nil {
+							s.hidden[k] = map[string]Hiding{}
+						}
+						s.hidden[k][it.Exposed] = Hiding{Server: sl.Server, Reason: why}
+						continue
+					}
+				}
 				kk := k
 				add(k, *it, func(i int) string {
 					if o := s.items[kk][i].Server; o != "" {
@@ -146,6 +167,12 @@ func Build(sep string, servers []ServerLists, reserved map[Kind][]Item) *Snapsho
 		s.full[k] = s.page(k, 0, len(s.items[k]), "")
 	}
 	return s
+}
+
+// Noun names the kind in the singular: "tool", "prompt", "resource",
+// "template".
+func (k Kind) Noun() string {
+	return [...]string{"tool", "prompt", "resource", "template"}[k]
 }
 
 func kindNoun(k Kind) string {
@@ -281,6 +308,13 @@ func (s *Snapshot) Lookup(k Kind, exposed string) (*Item, bool) {
 		return nil, false
 	}
 	return &s.items[k][i], true
+}
+
+// Hidden reports whether the item clients would know as exposed was
+// hidden by ServerLists.Hide, and why.
+func (s *Snapshot) Hidden(k Kind, exposed string) (Hiding, bool) {
+	h, ok := s.hidden[k][exposed]
+	return h, ok
 }
 
 // Items returns the items of kind k, in catalog order. Do not modify.

@@ -190,3 +190,38 @@ func BenchmarkListCached1000(b *testing.B) {
 		}
 	}
 }
+
+func TestBuildHides(t *testing.T) {
+	var asked []string
+	sl := ServerLists{Server: "s", Prefix: "s", Items: [numKinds][][]byte{
+		Tools:   {[]byte(`{"name":"ok"}`), []byte(`{"name":"bad","description":"evil"}`)},
+		Prompts: {[]byte(`{"name":"bad"}`)},
+	}, Hide: func(k Kind, it Item, raw []byte) string {
+		asked = append(asked, k.Noun()+":"+it.Exposed+":"+string(raw))
+		if k == Tools && strings.Contains(string(raw), "evil") {
+			return "poisoned"
+		}
+		return ""
+	}}
+	s := Build("__", []ServerLists{sl}, nil)
+	if _, ok := s.Lookup(Tools, "s__bad"); ok {
+		t.Error("the hidden tool is still offered")
+	}
+	if h, ok := s.Hidden(Tools, "s__bad"); !ok || h.Reason != "poisoned" || h.Server != "s" {
+		t.Errorf("Hidden = %+v, %v; want server s, reason poisoned", h, ok)
+	}
+	if _, ok := s.Lookup(Tools, "s__ok"); !ok {
+		t.Error("the clean tool is missing")
+	}
+	if _, ok := s.Lookup(Prompts, "s__bad"); !ok {
+		t.Error("a prompt of the same name was hidden too")
+	}
+	if strings.Contains(string(s.full[Tools]), "evil") {
+		t.Errorf("tools/list still carries the hidden tool: %s", s.full[Tools])
+	}
+	// The judge sees the backend's own definition, not the renamed one.
+	want := []string{`tool:s__ok:{"name":"ok"}`, `tool:s__bad:{"name":"bad","description":"evil"}`, `prompt:s__bad:{"name":"bad"}`}
+	if strings.Join(asked, " ") != strings.Join(want, " ") {
+		t.Errorf("Hide was asked %q, want %q", asked, want)
+	}
+}

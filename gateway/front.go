@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -468,6 +469,10 @@ func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, e
 func (f *Front) callChain(ctx context.Context, r *inflightReq, m jsonrpc.Message) ([]byte, error) {
 	c := &plugin.Call{Method: m.Method, Params: m.Params, Session: &f.sess}
 	if err := f.resolve(c); err != nil {
+		var he *hiddenError
+		if errors.As(err, &he) {
+			return f.refuseHidden(ctx, c, he)
+		}
 		return nil, err
 	}
 	if r != nil {
@@ -482,6 +487,19 @@ func (f *Front) callChain(ctx context.Context, r *inflightReq, m jsonrpc.Message
 		return f.startContinuation(ctx, r, c)
 	}
 	res, err := f.chain(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return res.Raw, nil
+}
+
+// refuseHidden answers a call to a definition a plugin hid, and reports
+// the refusal.
+func (f *Front) refuseHidden(ctx context.Context, c *plugin.Call, he *hiddenError) ([]byte, error) {
+	who, why, _ := strings.Cut(he.reason, ": ")
+	f.g.events.Report(ctx, plugin.Event{Plugin: who, Type: "refused", Server: c.Server, Name: c.Name,
+		Reason: why, Session: c.Session})
+	res, err := plugin.Block(c.Method, who, why)
 	if err != nil {
 		return nil, err
 	}

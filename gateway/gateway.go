@@ -27,6 +27,9 @@ import (
 type Options struct {
 	Config  *config.Config
 	Plugins []plugin.Handler // in chain order (see plugin.Build)
+	// Events receives the gateway's own audit events (refused calls to
+	// hidden definitions); nil: logged.
+	Events plugin.EventSink
 	Log     *slog.Logger
 	Version string
 	// StartTimeout bounds how long a client's initialize waits for
@@ -80,6 +83,10 @@ type Gateway struct {
 
 	paramCache atomic.Pointer[paramHeaderCache] // tools' Mcp-Param-* annotations
 
+	judges     []plugin.DefinitionJudge // plugins that may hide definitions
+	events     plugin.EventSink
+	hiddenSeen map[string]bool // hidden definitions already reported, under rebuildMu
+
 	stopListening chan struct{} // closed by StopListening
 	stopOnce      sync.Once
 
@@ -113,6 +120,19 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.sep == "" {
 		g.sep = "__"
+	}
+	g.events = o.Events
+	if g.events == nil {
+		g.events = plugin.LogEvents{Log: g.log}
+	}
+	g.hiddenSeen = map[string]bool{}
+	for _, h := range o.Plugins {
+		if j, ok := h.(plugin.DefinitionJudge); ok {
+			g.judges = append(g.judges, j)
+		}
+		if w, ok := h.(plugin.JudgementWatcher); ok {
+			w.WatchJudgements(g.rejudge)
+		}
 	}
 	g.serverInfo, _ = json.Marshal(map[string]string{"name": "mcp-gateway", "title": "MCP Gateway", "version": o.Version})
 	if g.maxMsg <= 0 {
@@ -275,11 +295,14 @@ func (g *Gateway) rebuild() {
 	g.rebuildMu.Lock()
 	defer g.rebuildMu.Unlock()
 	lists := make([]catalog.ServerLists, 0, len(g.backends))
+	seen := map[string]bool{}
+	defer func() { g.hiddenSeen = seen }()
 	for _, b := range g.backends {
 		b.mu.Lock()
 		lists = append(lists, catalog.ServerLists{
 			Server: b.cfg.Name, Prefix: b.cfg.Prefix, Items: b.lists,
 			ToolsAllow: b.cfg.ToolsAllow, ToolsDeny: b.cfg.ToolsDeny,
+			Hide: g.hider(b.cfg, seen),
 		})
 		b.mu.Unlock()
 	}
@@ -291,6 +314,42 @@ func (g *Gateway) rebuild() {
 		}
 	}
 	g.snap.Store(s)
+}
+
+// hider returns the catalog's Hide function for one server: it asks every
+// definition judge and reports a hidden definition when the previous
+// build did not hide it for the same reason; seen collects this build's.
+// Nil when no plugin judges definitions. Called under rebuildMu.
+func (g *Gateway) hider(sc config.Server, seen map[string]bool) func(catalog.Kind, catalog.Item, []byte) string {
+	if len(g.judges) == 0 {
+		return nil
+	}
+	return func(k catalog.Kind, it catalog.Item, raw []byte) string {
+		d := &plugin.Definition{Server: sc.Name, Kind: k.Noun(), Name: it.Name, Exposed: it.Exposed, Raw: raw, Skipped: sc.Blocked == "skipped"}
+		for _, j := range g.judges {
+			v := j.Judge(d)
+			if v == nil {
+				continue
+			}
+			key := sc.Name + "\x00" + d.Kind + "\x00" + it.Name + "\x00" + v.Plugin + "\x00" + v.Reason
+			seen[key] = true
+			if !g.hiddenSeen[key] {
+				g.events.Report(context.Background(), plugin.Event{Plugin: v.Plugin, Type: "hidden",
+					Server: sc.Name, Name: it.Exposed, Rule: d.Kind, Reason: v.Reason})
+			}
+			return v.Plugin + ": " + v.Reason
+		}
+		return ""
+	}
+}
+
+// rejudge rebuilds the catalog with the judges' current decisions and
+// tells every client that its lists may have changed.
+func (g *Gateway) rejudge() {
+	g.rebuild()
+	for _, k := range []catalog.Kind{catalog.Tools, catalog.Prompts, catalog.Resources} {
+		g.broadcastListChanged(k)
+	}
 }
 
 func (g *Gateway) addFront(f *Front) {

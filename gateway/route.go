@@ -42,6 +42,10 @@ func (f *Front) resolve(c *plugin.Call) error {
 		}
 		it, ok := snap.Lookup(k, name)
 		if !ok {
+			if h, hidden := snap.Hidden(k, name); hidden {
+				c.Server, c.Name = h.Server, name
+				return &hiddenError{reason: h.Reason}
+			}
 			if k == catalog.Tools {
 				return invalidParams("unknown tool %q: it is not in this gateway's tools/list (names are <server>%s<tool>)", name, f.g.sep)
 			}
@@ -99,6 +103,12 @@ func (f *Front) resolve(c *plugin.Call) error {
 	}
 	return nil
 }
+
+// hiddenError refuses a call to a definition a plugin hid from the
+// catalog; callChain turns it into the refusal the method allows.
+type hiddenError struct{ reason string } // "<plugin>: <why>"
+
+func (e *hiddenError) Error() string { return "blocked by gateway policy: " + e.reason }
 
 // stringField reads a required string field of params.
 func stringField(params []byte, key string) (string, error) {

@@ -121,6 +121,9 @@ type Result struct {
 	// cache or changed it, for the ones outside them (audit, cache).
 	Cached  bool
 	Changed bool
+	// Blocked names the plugin that refused the call with a result (see
+	// [Block]); "" when the result is the backend's.
+	Blocked string
 }
 
 // Error is a rejection that becomes a JSON-RPC error for the client. Its

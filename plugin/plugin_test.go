@@ -140,3 +140,25 @@ func TestOrderHasUniqueReasonedEntries(t *testing.T) {
 		}
 	}
 }
+
+func TestBlock(t *testing.T) {
+	res, err := Block("tools/call", "basic", "a secret was found")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Content []struct{ Type, Text string }
+		IsError bool
+	}
+	if err := json.Unmarshal(res.Raw, &r); err != nil {
+		t.Fatalf("%s: %v", res.Raw, err)
+	}
+	if !r.IsError || len(r.Content) != 1 || r.Content[0].Text != "blocked by gateway policy: basic: a secret was found" || res.Blocked != "basic" {
+		t.Errorf("Block(tools/call) = %s (blocked %q)", res.Raw, res.Blocked)
+	}
+	_, err = Block("resources/read", "injection", "")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Code != CodeBlocked || pe.Message != "blocked by gateway policy: injection" {
+		t.Errorf("Block(resources/read) = %v, want a CodeBlocked error", err)
+	}
+}

@@ -25,6 +25,9 @@ type Spec struct {
 type Env struct {
 	Log     *slog.Logger
 	DataDir string
+	// Events receives what the plugin finds and decides, for the audit
+	// trail. Build sets it to a LogEvents on the gateway log when nil.
+	Events EventSink
 }
 
 var (
@@ -114,6 +117,9 @@ func Build(enabled []string, sections map[string]json.RawMessage, env Env) ([]Ha
 		e := env
 		if e.Log == nil {
 			e.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		}
+		if e.Events == nil {
+			e.Events = LogEvents{Log: e.Log}
 		}
 		e.Log = e.Log.With("plugin", n)
 		h, err := s.New(sections[n], e)
