@@ -130,3 +130,13 @@ func Build(enabled []string, sections map[string]json.RawMessage, env Env) ([]Ha
 	}
 	return hs, nil
 }
+
+// Close closes the handlers that hold resources (those that implement
+// io.Closer), once the gateway no longer uses them.
+func Close(hs []Handler) {
+	for _, h := range hs {
+		if c, ok := h.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}

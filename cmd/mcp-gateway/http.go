@@ -81,5 +81,6 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	}
 	h.Close()
 	g.Close()
+	plugin.Close(st.plugins)
 	return code
 }

@@ -74,6 +74,9 @@ Usage:
   mcp-gateway --listen ADDR      serve MCP over HTTP at http://ADDR/mcp (and legacy SSE at /sse)
   mcp-gateway servers [flags]    start every server once and show its state (exit 1 if one fails)
   mcp-gateway tools [flags]      start every server once and show the merged tool catalog
+  mcp-gateway tools pending      list tools whose definition changed (with -p pinning)
+  mcp-gateway tools approve SERVER [TOOL...]
+                                 approve changed tool definitions
 
 Flags:
   --mcp-json-path PATH   config file (default ./mcp.json): Claude Desktop "mcpServers",
@@ -275,6 +278,9 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 1 && args[0] == "tools" && (args[1] == "approve" || args[1] == "pending") {
+		return pins(args[1], args[2:], stdout, stderr)
+	}
 	if len(args) > 0 && (args[0] == "servers" || args[0] == "tools") {
 		return inspect(args[0], args[1:], stdout, stderr)
 	}
@@ -329,6 +335,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	log.Info("mcp-gateway stopping")
 	g.Close()
+	plugin.Close(st.plugins)
 	if err != nil {
 		log.Error("client connection failed", "err", err)
 		return 1

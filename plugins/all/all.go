@@ -3,3 +3,7 @@
 // plugin.Register in an init function; adding a plugin is one new
 // directory, one entry in plugin/order.go and one import line here.
 package all
+
+import (
+	_ "github.com/mcpgw/mcp-gateway/plugins/pinning"
+)

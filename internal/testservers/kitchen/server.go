@@ -118,7 +118,8 @@ type (
 		Message string `json:"message" jsonschema:"the text to log"`
 	}
 	nameArgs struct {
-		Name string `json:"name" jsonschema:"a tool name"`
+		Name        string `json:"name" jsonschema:"a tool name"`
+		Description string `json:"description,omitempty" jsonschema:"for add_tool: the new tool's description"`
 	}
 	uriArgs struct {
 		URI string `json:"uri" jsonschema:"the URI of a resource"`
@@ -193,13 +194,16 @@ func (k *kitchen) addTools(generated int) {
 			return textResult("logged"), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "add_tool", Title: "Add a tool",
-		Description: `Adds a tool with the given name at run time (or replaces one), which makes the server send notifications/tools/list_changed. The new tool takes no arguments and answers "<server>: I am <name>".`},
+		Description: `Adds a tool with the given name (and description) at run time, or replaces one, which makes the server send notifications/tools/list_changed. The new tool takes no arguments and answers "<server>: I am <name>".`},
 		func(_ context.Context, _ *mcp.CallToolRequest, a nameArgs) (*mcp.CallToolResult, any, error) {
 			if a.Name == "" {
 				return nil, nil, errors.New("add_tool needs a name")
 			}
-			tn := a.Name
-			mcp.AddTool(s, &mcp.Tool{Name: tn, Description: "A tool added at run time by add_tool."},
+			tn, desc := a.Name, a.Description
+			if desc == "" {
+				desc = "A tool added at run time by add_tool."
+			}
+			mcp.AddTool(s, &mcp.Tool{Name: tn, Description: desc},
 				func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
 					return textResult(n + ": I am " + tn), nil, nil
 				})
