@@ -29,7 +29,7 @@ type Options struct {
 	Plugins []plugin.Handler // in chain order (see plugin.Build)
 	// Events receives the gateway's own audit events (refused calls to
 	// hidden definitions); nil: logged.
-	Events plugin.EventSink
+	Events  plugin.EventSink
 	Log     *slog.Logger
 	Version string
 	// StartTimeout bounds how long a client's initialize waits for

@@ -135,11 +135,11 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestGuardConfigErrors(t *testing.T) {
 	for raw, want := range map[string]string{
-		`{"action":"drop"}`:                        `gateway.plugins.test.action: unknown action "drop"`,
-		`{"actions":{"nope":"mask"}}`:              `gateway.plugins.test.actions: unknown rule "nope" (known: secret, token)`,
+		`{"action":"drop"}`:                         `gateway.plugins.test.action: unknown action "drop"`,
+		`{"actions":{"nope":"mask"}}`:               `gateway.plugins.test.actions: unknown rule "nope" (known: secret, token)`,
 		`{"servers":{"s":{"actions":{"x":"log"}}}}`: `gateway.plugins.test.servers.s.actions: unknown rule "x"`,
-		`{"bogus":1}`:                              `gateway.plugins.test: unknown key "bogus"`,
-		`{"servers":[]}`:                           `gateway.plugins.test.servers: expected an object`,
+		`{"bogus":1}`:                               `gateway.plugins.test: unknown key "bogus"`,
+		`{"servers":[]}`:                            `gateway.plugins.test.servers: expected an object`,
 	} {
 		_, err := New("test", json.RawMessage(raw), plugin.Env{}, []string{"secret", "token"},
 			func(server string, sec *Section) (guard.Detector, Settings, error) {
