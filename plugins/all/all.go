@@ -5,5 +5,6 @@
 package all
 
 import (
+	_ "github.com/mcpgw/mcp-gateway/plugins/lasso"
 	_ "github.com/mcpgw/mcp-gateway/plugins/pinning"
 )
