@@ -63,6 +63,11 @@ func jsonKeys(v any) []string {
 	var keys []string
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			// An embedded struct's keys are the outer struct's.
+			keys = append(keys, jsonKeys(reflect.New(f.Type).Interface())...)
+			continue
+		}
 		if name != "" && name != "-" {
 			keys = append(keys, name)
 		}

@@ -96,6 +96,15 @@ func ParseSection(name string, raw json.RawMessage) (*Section, error) {
 	return s, nil
 }
 
+// Where returns the key path of the section ("" server) or of one
+// server's override, for error messages.
+func (s *Section) Where(server string) string {
+	if server == "" {
+		return "gateway.plugins." + s.name
+	}
+	return "gateway.plugins." + s.name + ".servers." + server
+}
+
 // Servers returns the names of the servers with overrides, sorted.
 func (s *Section) Servers() []string {
 	out := make([]string, 0, len(s.servers))

@@ -241,7 +241,7 @@ func (g *Guard) scan(p *policy, doc []byte, result bool) (out []byte, t tally, e
 	defer matchPool.Put(mp)
 	var masked []byte
 	out, changed, err := jsontext.Rewrite(doc, func(key, s []byte) ([]byte, bool) {
-		if result && skipKey(key, s) {
+		if result && SkipResultString(key, s) {
 			return nil, false
 		}
 		ms := p.det.Find(s, (*mp)[:0])
@@ -278,9 +278,10 @@ func (g *Guard) scan(p *policy, doc []byte, result bool) (out []byte, t tally, e
 	return out, t, nil
 }
 
-// skipKey reports whether a result string is structure or binary, not
-// text: content types, MIME types, URIs, roles, and base64 data.
-func skipKey(key, s []byte) bool {
+// SkipResultString reports whether a string of a result, the value of
+// member key, is structure or binary rather than text: content types,
+// MIME types, URIs, roles, and base64 data. Guardrails leave those alone.
+func SkipResultString(key, s []byte) bool {
 	switch string(key) {
 	case "type", "mimeType", "uri", "role", "resultType", "cacheScope":
 		return true
