@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 
 // httpOptions are the knobs of the HTTP scenario.
 type httpOptions struct {
+	backend  string        // "echo" (bench/echoserver) or "everything" (npm server-everything)
 	calls    int           // measured tools/call requests per row
 	sessions int           // sessions opened for the memory and set-up measurements
 	idle     time.Duration // the gateway's sessionIdleTimeout in the sessions measurement
@@ -32,7 +34,18 @@ type httpOptions struct {
 // over streamable HTTP directly, then through the gateway's HTTP front
 // door, in one run.
 func runHTTP(gw, echo, dir string, o httpOptions) error {
-	be, err := startEcho(echo)
+	var (
+		be  *process
+		err error
+	)
+	switch o.backend {
+	case "echo":
+		be, err = startEcho(echo)
+	case "everything":
+		be, err = startEverything()
+	default:
+		err = fmt.Errorf("unknown -backend %q (echo or everything)", o.backend)
+	}
 	if err != nil {
 		return err
 	}
@@ -42,7 +55,7 @@ func runHTTP(gw, echo, dir string, o httpOptions) error {
 	shared := filepath.Join(dir, "http-shared.json")
 	writeJSON(shared, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"type": "http", "url": be.url, "isolation": "shared"}}})
 
-	fmt.Println("## tools/call, streamable HTTP client → HTTP front → streamable HTTP backend")
+	fmt.Printf("## tools/call, streamable HTTP client → HTTP front → streamable HTTP backend (%s)\n", o.backend)
 	fmt.Println()
 	fmt.Println("Concurrency N is N sessions, each calling sequentially. \"gateway\" is the default")
 	fmt.Println("per-client isolation (each front session has its own back session); \"gateway, shared\"")
@@ -295,7 +308,7 @@ func (s *httpSession) echo(tool string) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(m.Result, []byte(`"text":"hello"`)) {
+	if !bytes.Contains(m.Result, []byte(`hello"`)) {
 		return fmt.Errorf("tools/call: unexpected result %.200s", m.Result)
 	}
 	return nil
@@ -575,6 +588,40 @@ func startEcho(echo string) (*process, error) {
 	}
 	p.url = u
 	return p, nil
+}
+
+// startEverything starts the npm server-everything (installed by .ci/run
+// in testdeps/) in its streamable HTTP mode on a free port.
+func startEverything() (*process, error) {
+	script := filepath.Join("testdeps", "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
+	if _, err := os.Stat(script); err != nil {
+		return nil, fmt.Errorf("server-everything is not installed (%v); run `npm ci --prefix testdeps` first", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("node", script, "streamableHttp")
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{}), url: fmt.Sprintf("http://127.0.0.1:%d/mcp", port)}
+	go func() { cmd.Wait(); close(p.done) }()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return p, nil
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("server-everything did not listen on port %d within 20s", port)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // startGateway starts the gateway's HTTP front door on a free port, finds

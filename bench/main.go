@@ -59,10 +59,11 @@ import (
 func main() {
 	calls := flag.Int("calls", 20000, "tools/call requests per measured scenario")
 	httpMode := flag.Bool("http", false, "run the HTTP scenario (HTTP front, HTTP backend) instead of the stdio ones")
+	backend := flag.String("backend", "echo", "with -http: the backend, echo (bench/echoserver) or everything (npm server-everything, from testdeps/)")
 	sessions := flag.Int("sessions", 1000, "with -http: sessions opened for the set-up and memory measurements")
 	idle := flag.Duration("idle", 10*time.Second, "with -http: the gateway's sessionIdleTimeout in the sessions measurement")
 	flag.Parse()
-	if err := run(*calls, *httpMode, httpOptions{calls: *calls, sessions: max(*sessions, 2), idle: *idle}); err != nil {
+	if err := run(*calls, *httpMode, httpOptions{backend: *backend, calls: *calls, sessions: max(*sessions, 2), idle: *idle}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

@@ -1072,7 +1072,12 @@ func (c *conn) answerError(out outgoing, err error) {
 		c.deliver(he.answer, nil)
 		return
 	}
-	c.log.Warn("request to the server failed", "method", out.method, "err", err)
+	level := slog.LevelWarn
+	if out.method == "server/discover" {
+		// The era probe: a session-based server refusing it is expected.
+		level = slog.LevelDebug
+	}
+	c.log.Log(c.ctx, level, "request to the server failed", "method", out.method, "err", err)
 	msg := "the request failed"
 	var fe *fallbackError
 	switch {
