@@ -40,8 +40,11 @@ type EventSink interface {
 // blocks, refusals and hidden definitions and at Info otherwise.
 type LogEvents struct{ Log *slog.Logger }
 
-// Report logs e.
+// Report logs e (nowhere when Log is nil).
 func (l LogEvents) Report(ctx context.Context, e Event) {
+	if l.Log == nil {
+		return
+	}
 	level := slog.LevelInfo
 	switch e.Type {
 	case "blocked", "refused", "hidden":

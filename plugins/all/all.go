@@ -5,6 +5,8 @@
 package all
 
 import (
+	_ "github.com/mcpgw/mcp-gateway/plugins/basic"
 	_ "github.com/mcpgw/mcp-gateway/plugins/lasso"
 	_ "github.com/mcpgw/mcp-gateway/plugins/pinning"
+	_ "github.com/mcpgw/mcp-gateway/plugins/presidio"
 )

@@ -124,7 +124,10 @@ func TestLasso(t *testing.T) {
 	// Flagged request: blocked before the backend.
 	reached := false
 	res, err = p.Handle(context.Background(), call(`{"messages":[{"role":"user","content":"an attack"}]}`),
-		func(ctx context.Context, c *plugin.Call) (*plugin.Result, error) { reached = true; return echoBackend("x")(ctx, c) })
+		func(ctx context.Context, c *plugin.Call) (*plugin.Result, error) {
+			reached = true
+			return echoBackend("x")(ctx, c)
+		})
 	if txt := blockedText(t, res, err); txt != "blocked by gateway policy: lasso: guardrail violations detected: custom-policy, jailbreak" || reached {
 		t.Errorf("flagged request: %q (backend reached: %v)", txt, reached)
 	}
