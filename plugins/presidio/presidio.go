@@ -36,7 +36,7 @@ type Config struct {
 
 // New builds the plugin.
 func New(raw json.RawMessage, env plugin.Env) (plugin.Handler, error) {
-	return contentguard.New(Name, raw, env, pii.Entities(), func(server string, sec *contentguard.Section) (guard.Detector, contentguard.Settings, error) {
+	g, err := contentguard.New(Name, raw, env, pii.Entities(), func(server string, sec *contentguard.Section) (guard.Detector, contentguard.Settings, error) {
 		var cfg Config
 		if err := sec.Decode(server, &cfg); err != nil {
 			return nil, cfg.Settings, err
@@ -47,4 +47,10 @@ func New(raw json.RawMessage, env plugin.Env) (plugin.Handler, error) {
 		}
 		return s, cfg.Settings, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Member names are context for personal data: {"ssn": "078051120"}.
+	g.KeyContext = true
+	return g, nil
 }

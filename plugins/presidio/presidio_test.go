@@ -48,3 +48,22 @@ func TestPresidioConfig(t *testing.T) {
 		}
 	}
 }
+
+// A member name is context: a bare 9-digit SSN is masked as the value of
+// "ssn", not as the value of "id".
+func TestPresidioKeyContext(t *testing.T) {
+	h, err := New(nil, plugin.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := func(context.Context, *plugin.Call) (*plugin.Result, error) {
+		return &plugin.Result{Raw: []byte(`{"content":[],"structuredContent":{"ssn":"536220781","id":"536220781"}}`)}, nil
+	}
+	res, err := h.Handle(context.Background(), &plugin.Call{Method: "tools/call", Params: []byte(`{"name":"t"}`), Server: "s"}, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(res.Raw), `{"content":[],"structuredContent":{"ssn":"<US_SSN>","id":"536220781"}}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

@@ -21,6 +21,11 @@ import (
 
 // Guard is a content guardrail plugin.
 type Guard struct {
+	// KeyContext, when set, lets the detector see the member name of a
+	// short string value as the words before it ("ssn: 078051120"), for
+	// detectors that score by context words. Set it before use.
+	KeyContext bool
+
 	name   string
 	def    *policy
 	per    map[string]*policy // by server
@@ -224,6 +229,11 @@ func (g *Guard) report(ctx context.Context, c *plugin.Call, dir string, t tally,
 	}
 }
 
+// maxKeyContextValue is the longest string value scanned with its member
+// name before it (see Guard.KeyContext): longer texts carry their own
+// context.
+const maxKeyContextValue = 256
+
 var matchPool = sync.Pool{New: func() any { s := make([]guard.Match, 0, 16); return &s }}
 
 // scan runs the detector over every string of doc and returns the
@@ -239,12 +249,27 @@ func (g *Guard) scan(p *policy, doc []byte, result bool) (out []byte, t tally, e
 	}()
 	mp := matchPool.Get().(*[]guard.Match)
 	defer matchPool.Put(mp)
-	var masked []byte
+	var masked, withKey []byte
 	out, changed, err := jsontext.Rewrite(doc, func(key, s []byte) ([]byte, bool) {
 		if result && SkipResultString(key, s) {
 			return nil, false
 		}
-		ms := p.det.Find(s, (*mp)[:0])
+		var ms []guard.Match
+		if g.KeyContext && len(key) > 0 && len(s) <= maxKeyContextValue {
+			// Scan "key: value" and keep the matches in the value.
+			withKey = append(append(append(withKey[:0], key...), ':', ' '), s...)
+			off := len(withKey) - len(s)
+			all := p.det.Find(withKey, (*mp)[:0])
+			ms = all[:0]
+			for _, m := range all {
+				if m.Start >= off {
+					m.Start, m.End = m.Start-off, m.End-off
+					ms = append(ms, m)
+				}
+			}
+		} else {
+			ms = p.det.Find(s, (*mp)[:0])
+		}
 		*mp = ms[:0]
 		if len(ms) == 0 {
 			return nil, false
