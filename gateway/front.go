@@ -96,15 +96,15 @@ type subKey struct{ server, uri string }
 
 // NewFront returns a front session for a client that speaks over conn.
 // Call Serve.
-func (g *Gateway) NewFront(conn transport.Conn, principal string) *Front {
-	return g.newFront(conn, principal)
+func (g *Gateway) NewFront(conn transport.Conn, id plugin.Identity) *Front {
+	return g.newFront(conn, id)
 }
 
 // OpenFront returns a front session whose client messages are passed to
 // Receive by the caller (the HTTP front door) and whose messages to the
 // client go to peer. The session lives until Close or until ctx ends.
-func (g *Gateway) OpenFront(ctx context.Context, peer Peer, principal string) *Front {
-	f := g.newFront(peer, principal)
+func (g *Gateway) OpenFront(ctx context.Context, peer Peer, id plugin.Identity) *Front {
+	f := g.newFront(peer, id)
 	f.open(ctx)
 	return f
 }
@@ -112,14 +112,14 @@ func (g *Gateway) OpenFront(ctx context.Context, peer Peer, principal string) *F
 // OpenStatelessFront is OpenFront for one 2026-07-28 request (and the
 // retries that continue it): its per-client back sessions are pooled for
 // the next request of the same client instead of closed.
-func (g *Gateway) OpenStatelessFront(ctx context.Context, peer Peer, principal string) *Front {
-	f := g.newFront(peer, principal)
+func (g *Gateway) OpenStatelessFront(ctx context.Context, peer Peer, id plugin.Identity) *Front {
+	f := g.newFront(peer, id)
 	f.stateless = true
 	f.open(ctx)
 	return f
 }
 
-func (g *Gateway) newFront(peer Peer, principal string) *Front {
+func (g *Gateway) newFront(peer Peer, id plugin.Identity) *Front {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	f := &Front{
@@ -135,7 +135,7 @@ func (g *Gateway) newFront(peer Peer, principal string) *Front {
 		ready:    make(chan struct{}),
 	}
 	f.routed, _ = peer.(transport.RoutedWriter)
-	f.sess = plugin.Session{ID: hex.EncodeToString(rnd[:]), Principal: principal}
+	f.sess = plugin.Session{ID: hex.EncodeToString(rnd[:]), Identity: id}
 	f.log = g.log.With("component", "front", "session", f.sess.ID)
 	f.chain = plugin.Chain(g.opts.Plugins, f.route)
 	return f

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/internal/testenv"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/transport"
 )
 
@@ -48,7 +49,7 @@ func newHarness(t *testing.T, cfgJSON string) *harness {
 		t: t, g: g, cancel: cancel, done: make(chan error, 1),
 		client: transport.NewStream(cr, cw, func() error { cw.Close(); return cr.Close() }, 0),
 	}
-	f := g.NewFront(front, "local")
+	f := g.NewFront(front, plugin.Identity{Principal: "local"})
 	go func() { h.done <- f.Serve(ctx) }()
 	return h
 }

@@ -37,6 +37,7 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/plugin"
 )
 
 // Options configures a Handler.
@@ -76,7 +77,7 @@ type Options struct {
 	KeepAlive time.Duration
 	// Authenticate, if not nil, establishes who is calling; an error is
 	// answered with 401 and its message. Nil: every caller is "anonymous".
-	Authenticate func(r *http.Request) (principal string, err error)
+	Authenticate func(r *http.Request) (plugin.Identity, error)
 }
 
 // Defaults of Options.
@@ -224,17 +225,34 @@ func (h *Handler) originAllowed(origin, reqHost string) bool {
 	return strings.EqualFold(u.Host, reqHost)
 }
 
+// AuthError is an authentication failure that says how to answer it: its
+// HTTP status (401, 403) and WWW-Authenticate challenge ("" for none).
+// Authenticate errors that are not AuthErrors are answered 401.
+type AuthError interface {
+	error
+	HTTPStatus() int
+	Challenge() string
+}
+
 // principal authenticates the request; on failure it has answered.
-func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (plugin.Identity, bool) {
 	if h.o.Authenticate == nil {
-		return "anonymous", true
+		return plugin.Identity{Principal: "anonymous"}, true
 	}
-	p, err := h.o.Authenticate(r)
+	id, err := h.o.Authenticate(r)
 	if err != nil {
-		httpError(w, http.StatusUnauthorized, err.Error())
-		return "", false
+		status := http.StatusUnauthorized
+		var ae AuthError
+		if errors.As(err, &ae) {
+			status = ae.HTTPStatus()
+			if c := ae.Challenge(); c != "" {
+				w.Header().Set("WWW-Authenticate", c)
+			}
+		}
+		rpcHTTPError(w, status, nil, jsonrpc.CodeInvalidRequest, err.Error())
+		return plugin.Identity{}, false
 	}
-	return p, true
+	return id, true
 }
 
 // serveMCP is the streamable HTTP endpoint.
@@ -336,7 +354,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		rpcHTTPError(w, http.StatusNotAcceptable, nil, jsonrpc.CodeInvalidRequest, "Accept must allow application/json and text/event-stream")
 		return
 	}
-	principal, ok := h.principal(w, r)
+	id, ok := h.principal(w, r)
 	if !ok {
 		return
 	}
@@ -345,7 +363,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if modernRequest(r, m) {
-		h.serveModernPost(w, r, principal, m)
+		h.serveModernPost(w, r, id, m)
 		return
 	}
 	if v := r.Header.Get("MCP-Protocol-Version"); !supportedVersion(v) {
@@ -360,11 +378,11 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest, "initialize must not carry an Mcp-Session-Id; it starts a new session")
 			return
 		}
-		if s, ok = h.newSession(w, m.ID, principal, false); !ok {
+		if s, ok = h.newSession(w, m.ID, id, false); !ok {
 			return
 		}
 		w.Header().Set("Mcp-Session-Id", s.id)
-	} else if s, ok = h.lookup(w, m.ID, sid, principal); !ok {
+	} else if s, ok = h.lookup(w, m.ID, sid, id.Principal); !ok {
 		return
 	}
 	s.touch()
@@ -389,7 +407,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // newSession creates a session; on failure it has answered.
-func (h *Handler) newSession(w http.ResponseWriter, id []byte, principal string, legacy bool) (*session, bool) {
+func (h *Handler) newSession(w http.ResponseWriter, id []byte, who plugin.Identity, legacy bool) (*session, bool) {
 	if h.draining.Load() {
 		rpcHTTPError(w, http.StatusServiceUnavailable, id, jsonrpc.CodeInternalError, "the gateway is shutting down; connect to another instance")
 		return nil, false
@@ -401,10 +419,10 @@ func (h *Handler) newSession(w http.ResponseWriter, id []byte, principal string,
 			fmt.Sprintf("too many sessions (limit %d); try again later", h.o.MaxSessions))
 		return nil, false
 	}
-	s := newSession(h, principal, legacy)
-	s.front = h.g.OpenFront(h.baseCtx, s, principal)
+	s := newSession(h, who.Principal, legacy)
+	s.front = h.g.OpenFront(h.baseCtx, s, who)
 	h.sessions.Store(s.id, s)
-	h.log.Debug("session opened", "session", s.id, "principal", principal, "legacy", legacy)
+	h.log.Debug("session opened", "session", s.id, "principal", who.Principal, "legacy", legacy)
 	return s, true
 }
 
@@ -432,11 +450,11 @@ func (h *Handler) lookup(w http.ResponseWriter, id []byte, sid, principal string
 // sessionOf authenticates a GET or DELETE and finds its session; on
 // failure it has answered.
 func (h *Handler) sessionOf(w http.ResponseWriter, r *http.Request) (*session, bool) {
-	principal, ok := h.principal(w, r)
+	id, ok := h.principal(w, r)
 	if !ok {
 		return nil, false
 	}
-	return h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), principal)
+	return h.lookup(w, nil, r.Header.Get("Mcp-Session-Id"), id.Principal)
 }
 
 func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {

@@ -18,11 +18,11 @@ func (h *Handler) serveLegacyStream(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotAcceptable, "GET /sse opens an event stream: Accept must allow text/event-stream")
 		return
 	}
-	principal, ok := h.principal(w, r)
+	id, ok := h.principal(w, r)
 	if !ok {
 		return
 	}
-	s, ok := h.newSession(w, nil, principal, true)
+	s, ok := h.newSession(w, nil, id, true)
 	if !ok {
 		return
 	}
@@ -43,13 +43,13 @@ func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, "post JSON-RPC messages here")
 		return
 	}
-	principal, ok := h.principal(w, r)
+	id, ok := h.principal(w, r)
 	if !ok {
 		return
 	}
 	sid := r.URL.Query().Get("sessionId")
 	v, found := h.sessions.Load(sid)
-	if sid == "" || !found || !v.(*session).legacy || v.(*session).principal != principal {
+	if sid == "" || !found || !v.(*session).legacy || v.(*session).principal != id.Principal {
 		httpError(w, http.StatusNotFound, "unknown or closed session; open GET /sse again")
 		return
 	}

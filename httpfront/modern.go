@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/transport"
 )
 
@@ -140,7 +141,7 @@ func (p *requestPeer) WriteFor(related, msg []byte) error {
 // serveModernPost serves one modern request in a front session of its own,
 // which ends with the request: when the answer is written, or when the
 // client closes the stream (which cancels the call).
-func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, principal string, m jsonrpc.Message) {
+func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, id plugin.Identity, m jsonrpc.Message) {
 	switch m.Kind {
 	case jsonrpc.KindNotification:
 		w.WriteHeader(http.StatusAccepted)
@@ -159,14 +160,14 @@ func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, princi
 	}
 	st := newStream(newBudget(h.o.SessionBufferBytes), 0, 1)
 	kick, _ := st.attach(false, 0)
-	f := h.g.ParkedFront(m.Params, principal)
+	f := h.g.ParkedFront(m.Params, id.Principal)
 	if f != nil {
 		// A retry with answers: it continues the parked call where it runs.
 		f.Peer().(*requestPeer).st.Store(st)
 	} else {
 		p := &requestPeer{}
 		p.st.Store(st)
-		f = h.g.OpenStatelessFront(h.baseCtx, p, principal)
+		f = h.g.OpenStatelessFront(h.baseCtx, p, id)
 	}
 	f.ReceiveParsed(m)
 	h.writeStream(w, r, st, streamOut{sse: accepts(r, "text/event-stream"), kick: kick, modern: true})

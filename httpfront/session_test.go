@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/plugin"
 )
 
 const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
@@ -92,11 +94,11 @@ func TestSessionLimit(t *testing.T) {
 // TestSessionBoundToPrincipal: a session id is useless to another caller.
 func TestSessionBoundToPrincipal(t *testing.T) {
 	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), func(o *Options) {
-		o.Authenticate = func(r *http.Request) (string, error) {
+		o.Authenticate = func(r *http.Request) (plugin.Identity, error) {
 			if u := r.Header.Get("X-User"); u != "" {
-				return u, nil
+				return plugin.Identity{Principal: u}, nil
 			}
-			return "", errors.New("who are you?")
+			return plugin.Identity{}, errors.New("who are you?")
 		}
 	})
 	sid := rawSession(t, fd.url, map[string]string{"X-User": "alice"})

@@ -51,12 +51,18 @@ func (f HandlerFunc) Handle(ctx context.Context, c *Call, next Next) (*Result, e
 	return f(ctx, c, next)
 }
 
+// Identity is who a client is, as authentication established it.
+type Identity struct {
+	Principal string   // authenticated name; "local" on stdio, "anonymous" without authentication
+	Roles     []string // roles of the principal
+	Scopes    []string // OAuth scopes granted to the token
+}
+
 // Session describes the client side of a call.
 type Session struct {
-	ID         string   // front session id (stable for the session's life)
-	Principal  string   // authenticated identity; "local" on stdio
-	Roles      []string // roles of the principal
-	ClientName string   // clientInfo.name from initialize
+	ID string // front session id (stable for the session's life)
+	Identity
+	ClientName string // clientInfo.name from initialize
 }
 
 // Call is a lazy view of one client request. Raw fields alias the wire

@@ -325,7 +325,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"servers", len(cfg.Servers), "plugins", plugin.Registered(), "data_dir", st.dataDir)
 	g.Start(ctx)
 	conn := transport.NewStream(stdin, stdout, nil, int(cfg.Gateway.MaxMessageBytes))
-	front := g.NewFront(conn, "local")
+	front := g.NewFront(conn, plugin.Identity{Principal: "local"})
 	done := make(chan error, 1)
 	go func() { done <- front.Serve(ctx) }()
 	select {
