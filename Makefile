@@ -6,7 +6,7 @@ NPM_CACHE ?= $(or $(HOME),/tmp)/.cache/mcp-gateway/npm
 # Extra flags for go test, e.g. make test GOTESTFLAGS='-run TestGateway -v'.
 GOTESTFLAGS ?=
 
-.PHONY: all build test testdeps vet clean
+.PHONY: sysdeps all build test testdeps vet clean
 
 all: build
 
@@ -24,8 +24,15 @@ testdeps:
 		cat package.json package-lock.json > node_modules/.testdeps-stamp; \
 	fi
 
-## test: all Go tests with the race detector (needs testdeps)
-test: testdeps
+## sysdeps: the Debian packages the tests run for real (redis-server),
+## installed with apt when missing
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+sysdeps:
+	@command -v redis-server >/dev/null || { echo "sysdeps: installing redis-server"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends redis-server </dev/null; }
+
+## test: all Go tests with the race detector (needs testdeps and sysdeps)
+test: sysdeps testdeps
 	$(GO) test -race $(GOTESTFLAGS) ./...
 
 vet:

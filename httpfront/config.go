@@ -29,6 +29,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long a graceful shutdown waits for calls
 	// in flight (default 10s).
 	ShutdownTimeout config.Duration `json:"shutdownTimeout,omitempty"`
+	// PublicURL is the URL clients reach the MCP endpoint at, e.g.
+	// "https://gw.example.com/mcp" behind a proxy: the OAuth resource
+	// identifier and token audience. Default: http://<listen address>/mcp.
+	PublicURL string `json:"publicUrl,omitempty"`
 }
 
 // DefaultShutdownTimeout is Config.ShutdownTimeout's zero value.

@@ -78,6 +78,10 @@ type Options struct {
 	// Authenticate, if not nil, establishes who is calling; an error is
 	// answered with 401 and its message. Nil: every caller is "anonymous".
 	Authenticate func(r *http.Request) (plugin.Identity, error)
+	// Public are extra paths served to anyone, without authentication
+	// (the OAuth protected-resource metadata), after the Host and Origin
+	// checks.
+	Public map[string]http.HandlerFunc
 }
 
 // Defaults of Options.
@@ -146,6 +150,9 @@ func New(o Options) *Handler {
 		io.WriteString(w, "ok\n")
 	})
 	h.mux.HandleFunc("/readyz", h.serveReady)
+	for path, fn := range o.Public {
+		h.mux.HandleFunc(path, fn)
+	}
 	h.wg.Add(1)
 	go h.reap()
 	return h
@@ -577,7 +584,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, st *stream
 				}
 				w.Header().Set("Content-Type", "application/json")
 				if out.modern {
-					w.WriteHeader(modernStatus(m))
+					writeModernHeader(w, m)
 				}
 				w.Write(m)
 			}

@@ -3,6 +3,7 @@ package httpfront
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -103,12 +104,31 @@ func modernStatus(msg []byte) int {
 	return statusForCode(jsonrpc.ErrorCode(m.Error))
 }
 
+// writeModernHeader writes the status of a modern JSON answer, with
+// Retry-After for a rate-limit refusal.
+func writeModernHeader(w http.ResponseWriter, msg []byte) {
+	status := modernStatus(msg)
+	if status == http.StatusTooManyRequests {
+		m, _ := jsonrpc.Parse(msg)
+		if data, _ := jsonrpc.Get(m.Error, "data"); data != nil {
+			if v, _ := jsonrpc.Get(data, "retryAfterMs"); v != nil {
+				if ms, err := strconv.ParseInt(string(v), 10, 64); err == nil && ms >= 0 {
+					w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
+				}
+			}
+		}
+	}
+	w.WriteHeader(status)
+}
+
 func statusForCode(code int) int {
 	switch code {
 	case jsonrpc.CodeMethodNotFound:
 		return http.StatusNotFound
 	case jsonrpc.CodeInvalidParams, gateway.CodeHeaderMismatch, gateway.CodeMissingRequiredCapability, gateway.CodeUnsupportedProtocolVersion:
 		return http.StatusBadRequest
+	case plugin.CodeRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusOK
 }

@@ -9,6 +9,15 @@ import (
 // tools/call, whose refusals are tool results with isError).
 const CodeBlocked = -32051
 
+// CodeDenied is the JSON-RPC error code of a call the authorization
+// policies refuse.
+const CodeDenied = -32052
+
+// CodeRateLimited is the JSON-RPC error code of a call refused by a rate
+// limit; its error data is {"retryAfterMs": N}. Over the stateless HTTP
+// transport it is answered with status 429 and Retry-After.
+const CodeRateLimited = -32029
+
 // Block is the answer to a call that a guardrail refuses, or that it
 // could not check (fail closed: an error or a timeout in a guardrail
 // blocks, it never lets unchecked data through). For tools/call it is a

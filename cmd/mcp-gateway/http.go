@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mcpgw/mcp-gateway/auth"
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/httpfront"
 	"github.com/mcpgw/mcp-gateway/plugin"
@@ -25,6 +27,42 @@ func listenAddr(a string) string {
 		return "127.0.0.1" + a
 	}
 	return a
+}
+
+// newAuthenticator builds the HTTP front door's authentication from the
+// "auth" section.
+func newAuthenticator(raw []byte, publicURL string, log *slog.Logger) (*auth.Authenticator, error) {
+	cfg, err := auth.ParseConfig(raw)
+	if err != nil {
+		return nil, err
+	}
+	return auth.New(cfg, auth.Options{ResourceURL: publicURL, Log: log})
+}
+
+// authFailure is an authentication failure with its HTTP answer.
+type authFailure struct {
+	f         *auth.Failure
+	challenge string
+}
+
+func (e authFailure) Error() string     { return e.f.Error() }
+func (e authFailure) HTTPStatus() int   { return e.f.Status }
+func (e authFailure) Challenge() string { return e.challenge }
+
+// identify turns the authenticator's principals into the gateway's
+// identities.
+func identify(a *auth.Authenticator) func(*http.Request) (plugin.Identity, error) {
+	return func(r *http.Request) (plugin.Identity, error) {
+		p, err := a.Authenticate(r)
+		if err != nil {
+			var f *auth.Failure
+			if errors.As(err, &f) {
+				return plugin.Identity{}, authFailure{f: f, challenge: a.Challenge(f)}
+			}
+			return plugin.Identity{}, err
+		}
+		return plugin.Identity{Principal: p.Name, Roles: p.Roles, Scopes: p.Scopes}, nil
+	}
 }
 
 // serveHTTP runs the HTTP front door until ctx ends, then shuts down
@@ -45,6 +83,24 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 		Loopback:     tcp != nil && tcp.IP.IsLoopback(),
 	}
 	hc.Apply(&o)
+	publicURL := hc.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String() + "/mcp"
+	}
+	if sec, ok := st.cfg.Gateway.Sections["auth"]; ok {
+		a, err := newAuthenticator(sec.Raw, publicURL, log)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "mcp-gateway: %s: %v\n", sec.Where, err)
+			return 2
+		}
+		defer a.Close()
+		o.Authenticate = identify(a)
+		o.Public = map[string]http.HandlerFunc{}
+		for _, p := range a.MetadataPaths() {
+			o.Public[p] = a.ServeMetadata
+		}
+	}
 	h := httpfront.New(o)
 	srv := &http.Server{
 		Handler:           h,

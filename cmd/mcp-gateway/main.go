@@ -270,11 +270,56 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 			return fail(fmt.Errorf("%s: gateway.plugins: expected an object with one key per plugin: %v", sec.Where, err))
 		}
 	}
-	handlers, err := plugin.Build(plugins, sections, plugin.Env{Log: log, DataDir: dataDir})
+	plugins, sections, err = configuredPlugins(cfg, plugins, sections)
+	if err != nil {
+		return fail(err)
+	}
+	var handlers []plugin.Handler
+	handlers, err = plugin.Build(plugins, sections, plugin.Env{Log: log, DataDir: dataDir})
 	if err != nil {
 		return fail(err)
 	}
 	return &setup{o: o, log: log, cfg: cfg, plugins: handlers, dataDir: dataDir}, 0
+}
+
+// configuredPlugins adds the plugins that the config turns on by itself:
+// authorization when it has "policies", rate limits when it has
+// "rateLimits" (with the "redis" section when there is one).
+func configuredPlugins(cfg *config.Config, plugins []string, sections map[string]json.RawMessage) ([]string, map[string]json.RawMessage, error) {
+	if sections == nil {
+		sections = map[string]json.RawMessage{}
+	}
+	secs := cfg.Gateway.Sections
+	for _, p := range []string{"authz", "ratelimit"} {
+		if _, ok := sections[p]; ok {
+			return nil, nil, fmt.Errorf("gateway.plugins.%s: configure it with gateway.%s instead", p, map[string]string{"authz": "policies", "ratelimit": "rateLimits"}[p])
+		}
+	}
+	if sec, ok := secs["policies"]; ok {
+		plugins = append(plugins, "authz")
+		sections["authz"] = sec.Raw
+	}
+	if sec, ok := secs["rateLimits"]; ok {
+		raw := map[string]json.RawMessage{"rateLimits": sec.Raw}
+		if r, ok := secs["redis"]; ok {
+			raw["redis"] = r.Raw
+		}
+		b, err := json.Marshal(raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		plugins = append(plugins, "ratelimit")
+		sections["ratelimit"] = b
+	}
+	for _, p := range plugins {
+		if p == "authz" && secs["policies"].Raw == nil {
+			return nil, nil, fmt.Errorf("-p authz needs policies: add \"gateway\": {\"policies\": [...]} to the config")
+		}
+		if p == "ratelimit" && secs["rateLimits"].Raw == nil {
+			return nil, nil, fmt.Errorf("-p ratelimit needs limits: add \"gateway\": {\"rateLimits\": [...]} to the config")
+		}
+	}
+	return plugins, sections, nil
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -5,8 +5,10 @@
 package all
 
 import (
+	_ "github.com/mcpgw/mcp-gateway/plugins/authz"
 	_ "github.com/mcpgw/mcp-gateway/plugins/basic"
 	_ "github.com/mcpgw/mcp-gateway/plugins/lasso"
 	_ "github.com/mcpgw/mcp-gateway/plugins/pinning"
 	_ "github.com/mcpgw/mcp-gateway/plugins/presidio"
+	_ "github.com/mcpgw/mcp-gateway/plugins/ratelimit"
 )
