@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -81,7 +82,7 @@ type walker struct {
 // maxPooledBuf are left to the collector.
 var bufPool sync.Pool
 
-const maxPooledBuf = 1 << 20
+const maxPooledBuf = 16 << 20
 
 var errEOF = errors.New("json: unexpected end of input")
 
@@ -251,6 +252,7 @@ func stringEnd(b []byte, i int) (int, bool, error) {
 
 // unescape appends the decoded content of a JSON string body to dst.
 func unescape(dst, s []byte) ([]byte, error) {
+	dst = slices.Grow(dst, len(s)) // decoding never makes it longer
 	for len(s) > 0 {
 		k := bytes.IndexByte(s, '\\')
 		if k < 0 {
