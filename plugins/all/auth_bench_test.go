@@ -31,7 +31,9 @@ func BenchmarkAuthnAuthzRateLimit(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer plugin.Close(hs)
-	final := func(context.Context, *plugin.Call) (*plugin.Result, error) { return &plugin.Result{Raw: []byte(`{}`)}, nil }
+	final := func(context.Context, *plugin.Call) (*plugin.Result, error) {
+		return &plugin.Result{Raw: []byte(`{}`)}, nil
+	}
 	chain := plugin.Chain(hs, final)
 	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", nil)
 	req.Header.Set("Authorization", "Bearer alice-key-0123456789abcdef")
