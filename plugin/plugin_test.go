@@ -162,3 +162,10 @@ func TestBlock(t *testing.T) {
 		t.Errorf("Block(resources/read) = %v, want a CodeBlocked error", err)
 	}
 }
+
+func TestOrdered(t *testing.T) {
+	got := Ordered([]string{"presidio", "basic", "nosuch", "basic", " xetrack"})
+	if want := "xetrack basic presidio nosuch"; strings.Join(got, " ") != want {
+		t.Errorf("Ordered = %q, want %q", got, want)
+	}
+}

@@ -62,6 +62,28 @@ func Registered() []string {
 	return out
 }
 
+// Ordered returns the distinct names of names in chain order (unknown
+// names last, as given).
+func Ordered(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, pj := Position(out[i]), Position(out[j])
+		if pi < 0 || pj < 0 {
+			return pi >= 0 && pj < 0
+		}
+		return pi < pj
+	})
+	return out
+}
+
 // Known returns every plugin name the gateway knows, built or not, sorted.
 func Known() []string {
 	out := make([]string, 0, len(Order))

@@ -110,7 +110,7 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	}
 	srv.RegisterOnShutdown(h.Drain)
 	log.Info("mcp-gateway starting", "version", buildVersion(), "config", st.cfg.Path, "format", st.cfg.Format,
-		"servers", len(st.cfg.Servers), "plugins", plugin.Registered(), "data_dir", st.dataDir)
+		"servers", len(st.cfg.Servers), "plugins", st.enabled, "data_dir", st.dataDir)
 	// Backends outlive the signal: calls in flight finish before they stop
 	// (g.Close, after the HTTP server has drained).
 	g.Start(context.Background())

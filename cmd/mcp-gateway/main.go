@@ -211,6 +211,7 @@ type setup struct {
 	log     *slog.Logger
 	cfg     *config.Config
 	plugins []plugin.Handler
+	enabled []string // the names of plugins, in chain order
 	dataDir string
 }
 
@@ -279,7 +280,7 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 	if err != nil {
 		return fail(err)
 	}
-	return &setup{o: o, log: log, cfg: cfg, plugins: handlers, dataDir: dataDir}, 0
+	return &setup{o: o, log: log, cfg: cfg, plugins: handlers, enabled: plugin.Ordered(plugins), dataDir: dataDir}, 0
 }
 
 // configuredPlugins adds the plugins that the config turns on by itself:
@@ -367,7 +368,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serveHTTP(ctx, listen, httpCfg, g, st, stderr)
 	}
 	log.Info("mcp-gateway starting", "version", buildVersion(), "config", cfg.Path, "format", cfg.Format,
-		"servers", len(cfg.Servers), "plugins", plugin.Registered(), "data_dir", st.dataDir)
+		"servers", len(cfg.Servers), "plugins", st.enabled, "data_dir", st.dataDir)
 	g.Start(ctx)
 	conn := transport.NewStream(stdin, stdout, nil, int(cfg.Gateway.MaxMessageBytes))
 	front := g.NewFront(conn, plugin.Identity{Principal: "local"})

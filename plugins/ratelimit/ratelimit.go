@@ -11,12 +11,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/plugins/internal/contentguard"
 	limits "github.com/mcpgw/mcp-gateway/ratelimit"
+	"github.com/redis/go-redis/v9"
 )
 
 // Name is the plugin's name.
@@ -67,6 +70,7 @@ func New(raw json.RawMessage, env plugin.Env) (plugin.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
+		redisLogTo(env.Log)
 		if store, err = limits.NewRedisStore(rc, env.Log); err != nil {
 			return nil, err
 		}
@@ -125,6 +129,22 @@ func (p *Plugin) Handle(ctx context.Context, c *plugin.Call, next plugin.Next) (
 func roundUp(d time.Duration) time.Duration {
 	const step = 100 * time.Millisecond
 	return (d + step - 1) / step * step
+}
+
+// redisLog routes the Redis client's own messages (failed dials, pool
+// events) to the gateway's log at debug level: the limiter reports
+// outages itself, once, at warn.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Debug("redis: " + fmt.Sprintf(format, v...))
+}
+
+func redisLogTo(log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	redis.SetLogger(redisLog{log: log})
 }
 
 // Close releases the store.
