@@ -312,7 +312,7 @@ func (d *decoder) apiKeys(raw json.RawMessage, path string) []APIKey {
 			if !ok {
 				break
 			}
-			s, err := expandVars(s, os.LookupEnv)
+			s, err := config.ExpandVars(s, os.LookupEnv)
 			if err != nil {
 				d.fail(p+".key", "%v", err)
 				break
@@ -500,7 +500,7 @@ func (d *decoder) introspection(raw json.RawMessage, path string) *Introspection
 		}
 		if f.expand {
 			var err error
-			if s, err = expandVars(s, os.LookupEnv); err != nil {
+			if s, err = config.ExpandVars(s, os.LookupEnv); err != nil {
 				d.fail(path+"."+f.key, "%v", err)
 				continue
 			}
@@ -538,62 +538,6 @@ func checkURL(s string, allowQuery bool) string {
 		return fmt.Sprintf("invalid URL %q: no user info allowed", s)
 	}
 	return ""
-}
-
-// expandVars replaces ${VAR}, ${env:VAR} and ${VAR:-default} in s with
-// values from lookup; "$${" is a literal "${". The default is used when
-// VAR is unset or empty; an unset VAR without a default is an error
-// naming it. The error never contains s.
-func expandVars(s string, lookup func(string) (string, bool)) (string, error) {
-	if !strings.Contains(s, "${") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], "$${") {
-			b.WriteString("${")
-			i += 3
-			continue
-		}
-		if !strings.HasPrefix(s[i:], "${") {
-			b.WriteByte(s[i])
-			i++
-			continue
-		}
-		j := strings.IndexByte(s[i+2:], '}')
-		if j < 0 {
-			return "", errors.New(`unterminated "${"; close it with "}", or write "$${" for a literal "${"`)
-		}
-		ref := strings.TrimPrefix(s[i+2:i+2+j], "env:")
-		i += 2 + j + 1
-		name, def, hasDef := strings.Cut(ref, ":-")
-		if !validVarName(name) {
-			return "", fmt.Errorf(`invalid variable name %q; use letters, digits and _ (not starting with a digit)`, name)
-		}
-		v, set := lookup(name)
-		switch {
-		case set && (v != "" || !hasDef):
-			b.WriteString(v)
-		case hasDef:
-			b.WriteString(def)
-		default:
-			return "", fmt.Errorf(`environment variable %s is not set; set it before starting the gateway`, name)
-		}
-	}
-	return b.String(), nil
-}
-
-func validVarName(s string) bool {
-	if s == "" || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 func contains(list []string, s string) bool {

@@ -151,27 +151,3 @@ func TestParseConfigErrors(t *testing.T) {
 		t.Errorf("want three errors, got %v", err)
 	}
 }
-
-func TestExpandVars(t *testing.T) {
-	env := map[string]string{"A": "1", "EMPTY": ""}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	for in, want := range map[string]string{
-		"x${A}y":         "x1y",
-		"${env:A}":       "1",
-		"${EMPTY:-d}":    "d",
-		"${UNSET:-d}":    "d",
-		"${EMPTY}":       "",
-		"$${A}":          "${A}",
-		"$A and $ alone": "$A and $ alone",
-	} {
-		got, err := expandVars(in, lookup)
-		if err != nil || got != want {
-			t.Errorf("expandVars(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"${UNSET}", "${1A}", "${A", "${}"} {
-		if _, err := expandVars(in, lookup); err == nil {
-			t.Errorf("expandVars(%q): no error", in)
-		}
-	}
-}

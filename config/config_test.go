@@ -152,14 +152,14 @@ func TestExpandVars(t *testing.T) {
 		{"${A B}", "", "invalid variable name"},
 	}
 	for _, tt := range tests {
-		got, err := expandVars(tt.in, testLookup)
+		got, err := ExpandVars(tt.in, testLookup)
 		switch {
 		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-			t.Errorf("expandVars(%q) error = %v, want one containing %q", tt.in, err, tt.err)
+			t.Errorf("ExpandVars(%q) error = %v, want one containing %q", tt.in, err, tt.err)
 		case tt.err == "" && err != nil:
-			t.Errorf("expandVars(%q) error = %v", tt.in, err)
+			t.Errorf("ExpandVars(%q) error = %v", tt.in, err)
 		case tt.err == "" && got != tt.want:
-			t.Errorf("expandVars(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("ExpandVars(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

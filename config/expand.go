@@ -11,12 +11,12 @@ import (
 	"strings"
 )
 
-// expandVars replaces ${VAR} and ${VAR:-default} in s with values from
+// ExpandVars replaces ${VAR} and ${VAR:-default} in s with values from
 // lookup; "$${" is a literal "${". ${env:VAR} is read as ${VAR}. The
 // default is taken literally up to the first "}" and is used when VAR is
 // unset or empty. A "$" not followed by "{" is kept as is. The returned
 // error's text is a message: what is wrong; what to do.
-func expandVars(s string, lookup func(string) (string, bool)) (string, error) {
+func ExpandVars(s string, lookup func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}

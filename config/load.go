@@ -190,7 +190,7 @@ func (l *loader) expanded(v *node, p string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	s, err := expandVars(s, l.lookup)
+	s, err := ExpandVars(s, l.lookup)
 	if err != nil {
 		l.add(v.off, p, err.Error())
 		return "", false
