@@ -687,6 +687,7 @@ type streamResult struct {
 // (the priming events of 2025-11-25 servers) only move the event id.
 func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
 	sc := newSSEScanner(r, c.o.MaxMessageBytes)
+	defer sc.release()
 	for {
 		ev, err := sc.next()
 		if err != nil {
@@ -747,8 +748,29 @@ type sseEvent struct {
 	tooLarge *transport.TooLargeError
 }
 
+// sseReaders are the 64 KiB line buffers of finished scanners: an answer
+// stream per call would otherwise allocate (and zero) one per call.
+var sseReaders sync.Pool
+
 func newSSEScanner(r io.Reader, limit int) *sseScanner {
-	return &sseScanner{br: bufio.NewReaderSize(r, 64<<10), limit: limit, max: limit + fieldRoom}
+	br, _ := sseReaders.Get().(*bufio.Reader)
+	if br == nil {
+		br = bufio.NewReaderSize(r, 64<<10)
+	} else {
+		br.Reset(r)
+	}
+	return &sseScanner{br: br, limit: limit, max: limit + fieldRoom}
+}
+
+// release gives the scanner's buffer back for reuse. Events already
+// returned stay valid (they hold copies); the scanner must not be used
+// again.
+func (s *sseScanner) release() {
+	if s.br != nil {
+		s.br.Reset(nil)
+		sseReaders.Put(s.br)
+		s.br = nil
+	}
 }
 
 var newline = []byte{'\n'}
@@ -1007,6 +1029,7 @@ func (c *conn) openSSE(ctx context.Context) error {
 // endpoint, message events to Read.
 func (c *conn) readLegacy(r io.Reader, endpoint chan<- string) error {
 	sc := newSSEScanner(r, c.o.MaxMessageBytes)
+	defer sc.release()
 	for {
 		ev, err := sc.next()
 		if err != nil {
