@@ -170,30 +170,9 @@ func (d *decoder) err() error {
 	return errors.New(strings.Join(d.errs, "\n"))
 }
 
-// jsonKind names the kind of a JSON value for messages.
-func jsonKind(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "nothing"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
 // object decodes an object, refusing duplicate and unknown keys.
 func (d *decoder) object(raw json.RawMessage, path string, keys []string) (map[string]json.RawMessage, bool) {
-	if k := jsonKind(raw); k != "an object" {
+	if k := config.JSONKind(raw); k != "an object" {
 		d.fail(path, "expected an object, got %s", k)
 		return nil, false
 	}
@@ -236,8 +215,8 @@ func (d *decoder) object(raw json.RawMessage, path string, keys []string) (map[s
 
 func (d *decoder) str(raw json.RawMessage, path string) (string, bool) {
 	var s string
-	if jsonKind(raw) != "a string" || json.Unmarshal(raw, &s) != nil {
-		d.fail(path, "expected a string, got %s", jsonKind(raw))
+	if config.JSONKind(raw) != "a string" || json.Unmarshal(raw, &s) != nil {
+		d.fail(path, "expected a string, got %s", config.JSONKind(raw))
 		return "", false
 	}
 	return s, true
@@ -246,8 +225,8 @@ func (d *decoder) str(raw json.RawMessage, path string) (string, bool) {
 // strList decodes a list of non-empty strings.
 func (d *decoder) strList(raw json.RawMessage, path string) []string {
 	var items []json.RawMessage
-	if jsonKind(raw) != "a list" || json.Unmarshal(raw, &items) != nil {
-		d.fail(path, "expected a list of strings, got %s", jsonKind(raw))
+	if config.JSONKind(raw) != "a list" || json.Unmarshal(raw, &items) != nil {
+		d.fail(path, "expected a list of strings, got %s", config.JSONKind(raw))
 		return nil
 	}
 	out := make([]string, 0, len(items))
@@ -268,8 +247,8 @@ func (d *decoder) strList(raw json.RawMessage, path string) []string {
 
 func (d *decoder) apiKeys(raw json.RawMessage, path string) []APIKey {
 	var items []json.RawMessage
-	if jsonKind(raw) != "a list" || json.Unmarshal(raw, &items) != nil {
-		d.fail(path, "expected a list of objects, got %s", jsonKind(raw))
+	if config.JSONKind(raw) != "a list" || json.Unmarshal(raw, &items) != nil {
+		d.fail(path, "expected a list of objects, got %s", config.JSONKind(raw))
 		return nil
 	}
 	names := make(map[string]int)

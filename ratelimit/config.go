@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpgw/mcp-gateway/config"
 	"math"
 	"net/url"
 	"path"
@@ -82,7 +83,7 @@ func ParseRules(raw json.RawMessage) ([]Rule, error) {
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, fmt.Errorf("%s: expected a list of rules such as [{\"tools\": [\"*\"], \"perMinute\": 60}], got %s", rulesPath, jsonKind(raw))
+		return nil, fmt.Errorf("%s: expected a list of rules such as [{\"tools\": [\"*\"], \"perMinute\": 60}], got %s", rulesPath, config.JSONKind(raw))
 	}
 	var errs []error
 	rules := make([]Rule, 0, len(elems))
@@ -110,7 +111,7 @@ func decodeRule(p string, raw json.RawMessage) (Rule, []error) {
 	var r Rule
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return r, []error{fmt.Errorf("%s: expected a rule object such as {\"tools\": [\"*\"], \"perMinute\": 60}, got %s", p, jsonKind(raw))}
+		return r, []error{fmt.Errorf("%s: expected a rule object such as {\"tools\": [\"*\"], \"perMinute\": 60}, got %s", p, config.JSONKind(raw))}
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -145,7 +146,7 @@ func decodeRule(p string, raw json.RawMessage) (Rule, []error) {
 			r.Burst, err = decodeBurst(kp, v)
 		case "per":
 			if e := json.Unmarshal(v, &r.Per); e != nil {
-				err = fmt.Errorf("%s: expected a string (\"principal\", \"server\" or \"tool\"), got %s", kp, jsonKind(v))
+				err = fmt.Errorf("%s: expected a string (\"principal\", \"server\" or \"tool\"), got %s", kp, config.JSONKind(v))
 			} else if r.Per == "" {
 				err = fmt.Errorf("%s: empty; write \"principal\", \"server\" or \"tool\", or leave the key out to key by the rule's selectors", kp)
 			}
@@ -177,12 +178,12 @@ func isRuleKey(k string) bool {
 func decodeStrings(kp string, v json.RawMessage, example string) ([]string, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal(v, &elems); err != nil {
-		return nil, fmt.Errorf("%s: expected a list of strings such as %s, got %s", kp, example, jsonKind(v))
+		return nil, fmt.Errorf("%s: expected a list of strings such as %s, got %s", kp, example, config.JSONKind(v))
 	}
 	ss := make([]string, len(elems))
 	for i, e := range elems {
-		if err := json.Unmarshal(e, &ss[i]); err != nil || jsonKind(e) != "a string" {
-			return nil, fmt.Errorf("%s[%d]: expected a string, got %s", kp, i, jsonKind(e))
+		if err := json.Unmarshal(e, &ss[i]); err != nil || config.JSONKind(e) != "a string" {
+			return nil, fmt.Errorf("%s[%d]: expected a string, got %s", kp, i, config.JSONKind(e))
 		}
 	}
 	if len(ss) == 0 {
@@ -210,7 +211,7 @@ func decodeGlobs(kp string, v json.RawMessage, example string) ([]string, error)
 func decodeNumber(kp string, v json.RawMessage) (float64, error) {
 	var f float64
 	if err := json.Unmarshal(v, &f); err != nil {
-		return 0, fmt.Errorf("%s: expected a number of calls such as 60, got %s", kp, jsonKind(v))
+		return 0, fmt.Errorf("%s: expected a number of calls such as 60, got %s", kp, config.JSONKind(v))
 	}
 	if f <= 0 {
 		return 0, fmt.Errorf("%s: must be greater than 0 (got %v); to stop calls use the gateway's access policy, to lift the limit remove the rule", kp, f)
@@ -221,7 +222,7 @@ func decodeNumber(kp string, v json.RawMessage) (float64, error) {
 func decodeBurst(kp string, v json.RawMessage) (int, error) {
 	var f float64
 	if err := json.Unmarshal(v, &f); err != nil {
-		return 0, fmt.Errorf("%s: expected a whole number of calls such as 10, got %s", kp, jsonKind(v))
+		return 0, fmt.Errorf("%s: expected a whole number of calls such as 10, got %s", kp, config.JSONKind(v))
 	}
 	if f != math.Trunc(f) {
 		return 0, fmt.Errorf("%s: expected a whole number of calls, got %v", kp, f)
@@ -354,7 +355,7 @@ func ParseRedis(raw json.RawMessage) (RedisConfig, error) {
 	raw = bytes.TrimSpace(raw)
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return RedisConfig{}, fmt.Errorf("%s: expected an object such as {\"url\": \"redis://127.0.0.1:6379/0\"}, got %s", redisPath, jsonKind(raw))
+		return RedisConfig{}, fmt.Errorf("%s: expected an object such as {\"url\": \"redis://127.0.0.1:6379/0\"}, got %s", redisPath, config.JSONKind(raw))
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -368,15 +369,15 @@ func ParseRedis(raw json.RawMessage) (RedisConfig, error) {
 		switch k {
 		case "url":
 			if err := json.Unmarshal(v, &cfg.URL); err != nil || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-				errs = append(errs, fmt.Errorf("%s: expected a string such as \"redis://127.0.0.1:6379/0\", got %s", kp, jsonKind(v)))
+				errs = append(errs, fmt.Errorf("%s: expected a string such as \"redis://127.0.0.1:6379/0\", got %s", kp, config.JSONKind(v)))
 			}
 		case "failOpen":
 			if err := json.Unmarshal(v, &cfg.FailOpen); err != nil || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-				errs = append(errs, fmt.Errorf("%s: expected true or false, got %s", kp, jsonKind(v)))
+				errs = append(errs, fmt.Errorf("%s: expected true or false, got %s", kp, config.JSONKind(v)))
 			}
 		case "prefix":
 			if err := json.Unmarshal(v, &cfg.Prefix); err != nil || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-				errs = append(errs, fmt.Errorf("%s: expected a string such as \"mcpgw:\", got %s", kp, jsonKind(v)))
+				errs = append(errs, fmt.Errorf("%s: expected a string such as \"mcpgw:\", got %s", kp, config.JSONKind(v)))
 			}
 		default:
 			msg := fmt.Sprintf("%s: unknown key %q (valid keys: failOpen, prefix, url)", kp, k)
@@ -427,25 +428,4 @@ func checkRedisURL(s string) error {
 // redactURL renders u with its password replaced by xxxxx.
 func redactURL(u *url.URL) string {
 	return u.Redacted()
-}
-
-// jsonKind names the JSON type of v for error messages.
-func jsonKind(v json.RawMessage) string {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 {
-		return "nothing"
-	}
-	switch v[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
