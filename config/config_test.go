@@ -164,6 +164,34 @@ func TestExpandVars(t *testing.T) {
 	}
 }
 
+func TestExpandFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	if err := os.WriteFile(secret, []byte("s3cr3t-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, make([]byte, 65<<10), 0o600)
+	tests := []struct{ in, want, err string }{
+		{"Bearer ${file:" + secret + "}", "Bearer s3cr3t-value", ""},
+		{"${file:" + filepath.Join(dir, "missing") + "}", "", "no such file or directory; create the file or fix the path"},
+		{"${file:relative/token}", "", "the path must be absolute"},
+		{"${file:" + big + "}", "", "larger than 64 KiB"},
+	}
+	for _, tt := range tests {
+		got, err := ExpandVars(tt.in, testLookup)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("ExpandVars(%q) error = %v, want one containing %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("ExpandVars(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("the error shows the file's content: %v", err)
+		}
+	}
+}
+
 func TestExpandTilde(t *testing.T) {
 	tests := []struct{ in, home, want, err string }{
 		{"~", "/h", "/h", ""},

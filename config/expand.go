@@ -12,7 +12,10 @@ import (
 )
 
 // ExpandVars replaces ${VAR} and ${VAR:-default} in s with values from
-// lookup; "$${" is a literal "${". ${env:VAR} is read as ${VAR}. The
+// lookup; "$${" is a literal "${". ${env:VAR} is read as ${VAR}.
+// ${file:PATH} is the content of the file at PATH (an absolute path, or
+// "~/..."), without one trailing newline: for secrets mounted as files
+// (Docker and Kubernetes secrets). The
 // default is taken literally up to the first "}" and is used when VAR is
 // unset or empty. A "$" not followed by "{" is kept as is. The returned
 // error's text is a message: what is wrong; what to do.
@@ -38,6 +41,14 @@ func ExpandVars(s string, lookup func(string) (string, bool)) (string, error) {
 		}
 		ref := s[i+2 : i+2+j]
 		i += 2 + j + 1
+		if path, ok := strings.CutPrefix(ref, "file:"); ok {
+			v, err := readSecretFile(path)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(v)
+			continue
+		}
 		if name, ok := strings.CutPrefix(ref, "input:"); ok {
 			return "", fmt.Errorf(`VS Code input variables such as "${input:%s}" are not supported by the gateway; use an environment variable instead, written "${NAME}" (or "${env:NAME}"), and set it before starting the gateway`, name)
 		}
@@ -57,6 +68,38 @@ func ExpandVars(s string, lookup func(string) (string, bool)) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// maxSecretFile bounds what ${file:PATH} reads.
+const maxSecretFile = 64 << 10
+
+// readSecretFile reads a ${file:PATH} reference. The error names the path,
+// never the content.
+func readSecretFile(path string) (string, error) {
+	if strings.HasPrefix(path, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", errNoHome
+		}
+		path = filepath.Join(home, path[2:])
+	}
+	if !filepath.IsAbs(path) {
+		return "", fmt.Errorf(`"${file:%s}": the path must be absolute (or start with "~/")`, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf(`"${file:%s}": %v; create the file or fix the path`, path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf(`"${file:%s}": %v`, path, err)
+	}
+	if len(b) > maxSecretFile {
+		return "", fmt.Errorf(`"${file:%s}": the file is larger than %d KiB; it should hold one secret`, path, maxSecretFile>>10)
+	}
+	s := strings.TrimSuffix(string(b), "\n")
+	return strings.TrimSuffix(s, "\r"), nil
 }
 
 func validVarName(s string) bool {
