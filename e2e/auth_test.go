@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,6 +248,54 @@ func TestOAuthResourceServerOverHTTP(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || meta.Resource != resource || !slices.Equal(meta.AuthorizationServers, []string{iss.srv.URL}) {
 			t.Errorf("%s: %d %+v", path, resp.StatusCode, meta)
+		}
+	}
+}
+
+// A backend gets the credentials configured for it (here read from a
+// file), never the client's own token.
+func TestClientTokenNeverReachesBackend(t *testing.T) {
+	b := build(t)
+	var (
+		mu   sync.Mutex
+		seen []string // Authorization headers the backend got
+	)
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return remoteServer("remote", nil) }, nil)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		sdk.ServeHTTP(w, r)
+	}))
+	// Registered before the gateway's cleanup, so it runs after it: Close
+	// waits for the gateway's open stream to end.
+	t.Cleanup(backend.Close)
+	credFile := filepath.Join(t.TempDir(), "backend-token")
+	if err := os.WriteFile(credFile, []byte("backend-credential-42\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const clientKey = "client-api-key-0123456789"
+	cfg := writeConfig(t, map[string]any{
+		"mcpServers": map[string]any{"remote": map[string]any{"type": "http", "url": backend.URL,
+			"headers": map[string]string{"Authorization": "Bearer ${file:" + credFile + "}"}}},
+		"gateway": map[string]any{"auth": map[string]any{"apiKeys": []map[string]any{{"name": "alice", "key": clientKey}}}},
+	})
+	gw := startHTTPGateway(t, b, cfg)
+	cs, err := connectHTTPAs(t, gw.url, clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := callText(t, cs, "remote__echo", map[string]any{"message": "hi"}); got != "remote: hi" {
+		t.Fatalf("echo = %q", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("the backend saw no request")
+	}
+	for _, h := range seen {
+		if h != "Bearer backend-credential-42" {
+			t.Errorf("the backend got Authorization %q, want only its own configured credential", h)
 		}
 	}
 }
