@@ -299,3 +299,69 @@ func TestClientTokenNeverReachesBackend(t *testing.T) {
 		}
 	}
 }
+
+// rawCall posts one JSON-RPC message with an API key on a session and
+// returns the response body.
+func rawCall(t *testing.T, url, key, sid, body string) (string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	if sid != "" {
+		req.Header.Set("Mcp-Session-Id", sid)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return sb.String(), resp.Header.Get("Mcp-Session-Id")
+}
+
+// Attempts to get around a policy: smuggling a second name with other
+// case, naming the tool under another prefix, calling before initialize.
+func TestPolicyBypassAttempts(t *testing.T) {
+	b := build(t)
+	const key = "dev-api-key-0123456789abc"
+	cfg := writeConfig(t, map[string]any{
+		"mcpServers": map[string]any{"k": stdioServer(b.kitchen, "-name", "k")},
+		"gateway": map[string]any{
+			"auth":     map[string]any{"apiKeys": []map[string]any{{"name": "dev", "key": key, "roles": []string{"dev"}}}},
+			"policies": []map[string]any{{"roles": []string{"dev"}, "allow": []string{"k__echo"}}},
+		},
+	})
+	gw := startHTTPGateway(t, b, cfg)
+	// Before initialize: no session, no call.
+	if body, _ := rawCall(t, gw.url, key, "", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"k__whoami"}}`); !strings.Contains(body, "Mcp-Session-Id") {
+		t.Errorf("a call without a session: %s", body)
+	}
+	_, sid := rawCall(t, gw.url, key, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	if sid == "" {
+		t.Fatal("no session")
+	}
+	rawCall(t, gw.url, key, sid, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	for name, body := range map[string]string{
+		"case-smuggled name": `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"k__echo","Name":"k__whoami","arguments":{"message":"x"}}}`,
+		"denied tool":        `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"k__whoami"}}`,
+		"other prefix":       `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"K__whoami"}}`,
+	} {
+		got, _ := rawCall(t, gw.url, key, sid, body)
+		if !strings.Contains(got, `"error"`) || strings.Contains(got, "client:") {
+			t.Errorf("%s: %s, want an error and no whoami output", name, got)
+		}
+	}
+	if got, _ := rawCall(t, gw.url, key, sid, `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"k__echo","arguments":{"message":"ok"}}}`); !strings.Contains(got, "k: ok") {
+		t.Errorf("the allowed call: %s", got)
+	}
+}
