@@ -62,9 +62,8 @@ type policy struct {
 
 // Plugin is the injection guardrail.
 type Plugin struct {
-	def    *policy
-	per    map[string]*policy
-	events plugin.EventSink
+	policies contentguard.PerServer[*policy]
+	events   plugin.EventSink
 
 	verdicts sync.Map // definition hash + server → *plugin.Judgement (nil pointer: clean)
 	nCached  int
@@ -83,16 +82,13 @@ func New(raw json.RawMessage, env plugin.Env) (plugin.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plugin{per: map[string]*policy{}, events: env.Events}
+	p := &Plugin{events: env.Events}
 	mk := func(server string) (*policy, error) {
 		var cfg Config
 		if err := sec.Decode(server, &cfg); err != nil {
 			return nil, err
 		}
-		where := "gateway.plugins.injection"
-		if server != "" {
-			where += ".servers." + server
-		}
+		where := sec.Where(server)
 		switch cfg.Action {
 		case "", contentguard.Block, contentguard.Log:
 		default:
@@ -116,25 +112,13 @@ func New(raw json.RawMessage, env plugin.Env) (plugin.Handler, error) {
 		}
 		return pol, nil
 	}
-	if p.def, err = mk(""); err != nil {
+	if p.policies, err = contentguard.BuildPerServer(sec, mk); err != nil {
 		return nil, err
-	}
-	for _, s := range sec.Servers() {
-		if p.per[s], err = mk(s); err != nil {
-			return nil, err
-		}
 	}
 	if p.events == nil {
 		p.events = plugin.LogEvents{Log: env.Log}
 	}
 	return p, nil
-}
-
-func (p *Plugin) policyFor(server string) *policy {
-	if pol, ok := p.per[server]; ok {
-		return pol
-	}
-	return p.def
 }
 
 // Handle scans the results of tools/call, resources/read and prompts/get.
@@ -144,7 +128,7 @@ func (p *Plugin) Handle(ctx context.Context, c *plugin.Call, next plugin.Next) (
 	default:
 		return next(ctx, c)
 	}
-	pol := p.policyFor(c.Server)
+	pol := p.policies.For(c.Server)
 	res, err := next(ctx, c)
 	if err != nil || res == nil || res.Blocked != "" || !pol.enabled || !pol.results {
 		return res, err
@@ -212,7 +196,7 @@ func (p *Plugin) checkResult(ctx context.Context, pol *policy, c *plugin.Call, r
 // Judge hides definitions that score at or above the threshold. Verdicts
 // are cached by the definition's content.
 func (p *Plugin) Judge(d *plugin.Definition) *plugin.Judgement {
-	pol := p.policyFor(d.Server)
+	pol := p.policies.For(d.Server)
 	if d.Skipped || !pol.enabled || !pol.definitions {
 		return nil
 	}

@@ -105,6 +105,36 @@ func (s *Section) Where(server string) string {
 	return "gateway.plugins." + s.name + ".servers." + server
 }
 
+// PerServer is a value built for the section's top level and for each
+// server override: what applies to one server.
+type PerServer[T any] struct {
+	def T
+	per map[string]T
+}
+
+// BuildPerServer builds mk("") and mk(server) for every server override.
+func BuildPerServer[T any](sec *Section, mk func(server string) (T, error)) (PerServer[T], error) {
+	ps := PerServer[T]{per: map[string]T{}}
+	var err error
+	if ps.def, err = mk(""); err != nil {
+		return ps, err
+	}
+	for _, s := range sec.Servers() {
+		if ps.per[s], err = mk(s); err != nil {
+			return ps, err
+		}
+	}
+	return ps, nil
+}
+
+// For returns what applies to server: its override, or the default.
+func (ps PerServer[T]) For(server string) T {
+	if v, ok := ps.per[server]; ok {
+		return v
+	}
+	return ps.def
+}
+
 // Servers returns the names of the servers with overrides, sorted.
 func (s *Section) Servers() []string {
 	out := make([]string, 0, len(s.servers))

@@ -26,10 +26,9 @@ type Guard struct {
 	// detectors that score by context words. Set it before use.
 	KeyContext bool
 
-	name   string
-	def    *policy
-	per    map[string]*policy // by server
-	events plugin.EventSink
+	name     string
+	policies PerServer[*policy]
+	events   plugin.EventSink
 }
 
 // policy is what applies to one server.
@@ -57,17 +56,13 @@ func New(name string, raw json.RawMessage, env plugin.Env, rules []string, build
 	for _, r := range rules {
 		known[r] = true
 	}
-	g := &Guard{name: name, per: map[string]*policy{}, events: env.Events}
+	g := &Guard{name: name, events: env.Events}
 	mk := func(server string) (*policy, error) {
 		det, st, err := build(server, sec)
 		if err != nil {
 			return nil, err
 		}
-		where := "gateway.plugins." + name
-		if server != "" {
-			where += ".servers." + server
-		}
-		if err := st.check(where, known); err != nil {
+		if err := st.check(sec.Where(server), known); err != nil {
 			return nil, err
 		}
 		p := &policy{det: det, action: st.Action, actions: st.Actions, requests: true, responses: true, enabled: true}
@@ -85,13 +80,8 @@ func New(name string, raw json.RawMessage, env plugin.Env, rules []string, build
 		}
 		return p, nil
 	}
-	if g.def, err = mk(""); err != nil {
+	if g.policies, err = BuildPerServer(sec, mk); err != nil {
 		return nil, err
-	}
-	for _, s := range sec.Servers() {
-		if g.per[s], err = mk(s); err != nil {
-			return nil, err
-		}
 	}
 	if g.events == nil {
 		g.events = plugin.LogEvents{Log: env.Log}
@@ -99,17 +89,10 @@ func New(name string, raw json.RawMessage, env plugin.Env, rules []string, build
 	return g, nil
 }
 
-func (g *Guard) policyFor(server string) *policy {
-	if p, ok := g.per[server]; ok {
-		return p
-	}
-	return g.def
-}
-
 // Handle scans tools/call and prompts/get arguments, and the results of
 // tools/call, prompts/get and resources/read.
 func (g *Guard) Handle(ctx context.Context, c *plugin.Call, next plugin.Next) (*plugin.Result, error) {
-	p := g.policyFor(c.Server)
+	p := g.policies.For(c.Server)
 	if !p.enabled {
 		return next(ctx, c)
 	}
