@@ -24,16 +24,20 @@ testdeps:
 		cat package.json package-lock.json > node_modules/.testdeps-stamp; \
 	fi
 
-## sysdeps: the Debian packages the tests run for real (redis-server),
-## installed with apt when missing
+## sysdeps: the Debian packages the tests run for real (Redis, PostgreSQL,
+## Chromium), installed with apt when missing
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+SYSDEPS := redis-server postgresql chromium
 sysdeps:
-	@command -v redis-server >/dev/null || { echo "sysdeps: installing redis-server"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends redis-server </dev/null; }
+	@missing=$$(for p in $(SYSDEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "sysdeps: installing" $$missing; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing </dev/null; fi
 
-## test: all Go tests with the race detector (needs testdeps and sysdeps)
+## test: all Go tests with the race detector (needs testdeps and sysdeps),
+## then the deployment files' checks (deploy/validate, a module of its own)
 test: sysdeps testdeps
 	$(GO) test -race $(GOTESTFLAGS) ./...
+	cd deploy/validate && $(GO) test $(GOTESTFLAGS) ./...
 
 vet:
 	$(GO) vet ./...

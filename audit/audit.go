@@ -137,7 +137,10 @@ type Filter struct {
 const DefaultLimit = 100
 
 // Store keeps records and events. Implementations are safe for concurrent
-// use.
+// use. Every store keeps what it is given as it is, with one rule for text
+// (the same in every store, so that they behave alike): NUL and invalid
+// UTF-8 become U+FFFD, in stored strings and in filters. Args are kept
+// byte for byte, Duration to the nanosecond, Time to the microsecond.
 type Store interface {
 	// Write stores a batch atomically, in order, and sets nothing on its
 	// arguments.

@@ -628,7 +628,8 @@ func startEverything() (*process, error) {
 // its URL in the "serving MCP over HTTP" log line and waits for /readyz.
 // Log lines other than INFO ones are passed on to stderr.
 func startGateway(gw, cfg string, extra ...string) (*process, error) {
-	args := append([]string{"--mcp-json-path", cfg, "--listen", "127.0.0.1:0", "--log-level", "info"}, extra...)
+	args := append([]string{"--mcp-json-path", cfg, "--listen", "127.0.0.1:0", "--log-level", "info",
+		"--data-dir", filepath.Join(filepath.Dir(cfg), "data")}, extra...)
 	cmd := exec.Command(gw, args...)
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {

@@ -90,7 +90,8 @@ func run(calls int, httpMode bool, ho httpOptions) error {
 	cfg := filepath.Join(dir, "one.json")
 	writeJSON(cfg, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"command": echo}}})
 	direct := []string{echo}
-	through := []string{gw, "--mcp-json-path", cfg, "--log-level", "error"}
+	// The audit trail is on, as by default, in a data dir of the run's own.
+	through := []string{gw, "--mcp-json-path", cfg, "--log-level", "error", "--data-dir", filepath.Join(dir, "data")}
 
 	fmt.Printf("# Benchmark run\n\n%s, %d CPUs, %s; %d calls per scenario.\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), calls)
 	fmt.Println("## tools/call, stdio client → stdio backend")
@@ -140,7 +141,7 @@ func run(calls int, httpMode bool, ho httpOptions) error {
 	}
 	big := filepath.Join(dir, "fifty.json")
 	writeJSON(big, map[string]any{"mcpServers": servers})
-	p50, size, n, err := listTools([]string{gw, "--mcp-json-path", big, "--log-level", "error"}, 500)
+	p50, size, n, err := listTools([]string{gw, "--mcp-json-path", big, "--log-level", "error", "--data-dir", filepath.Join(dir, "data")}, 500)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -315,6 +316,21 @@ func (s *Snapshot) Lookup(k Kind, exposed string) (*Item, bool) {
 func (s *Snapshot) Hidden(k Kind, exposed string) (Hiding, bool) {
 	h, ok := s.hidden[k][exposed]
 	return h, ok
+}
+
+// HiddenItems returns the exposed names of the hidden items of kind k,
+// sorted, with why each was hidden.
+func (s *Snapshot) HiddenItems(k Kind) ([]string, []Hiding) {
+	names := make([]string, 0, len(s.hidden[k]))
+	for n := range s.hidden[k] {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	hs := make([]Hiding, len(names))
+	for i, n := range names {
+		hs[i] = s.hidden[k][n]
+	}
+	return names, hs
 }
 
 // Items returns the items of kind k, in catalog order. Do not modify.

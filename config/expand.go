@@ -266,10 +266,10 @@ var sizeUnits = map[string]int64{
 	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
 }
 
-// parseSize parses a byte count such as "64MiB", "512 KiB", "10MB",
+// ParseSize parses a byte count such as "64MiB", "512 KiB", "10MB",
 // "1.5GiB" or "1048576". Units are case-insensitive: B, KB, MB, GB
 // (powers of 1000) and KiB, MiB, GiB (powers of 1024).
-func parseSize(s string) (int64, error) {
+func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
 	for i < len(t) && (isDigit(t[i]) || t[i] == '.') {

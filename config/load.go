@@ -329,7 +329,7 @@ func (l *loader) gateway(n *node, p string, g *Gateway) {
 				if !ok {
 					continue
 				}
-				n, err := parseSize(s)
+				n, err := ParseSize(s)
 				if err != nil {
 					l.add(v.off, kp, err.Error())
 					continue

@@ -25,14 +25,29 @@ type httpGateway struct {
 	sig  func(syscall.Signal)
 }
 
+// stop sends sig and waits (30 s at most) for the gateway to exit; it
+// returns the exit status, which stays readable from done.
+func (g *httpGateway) stop(t *testing.T, sig syscall.Signal) error {
+	t.Helper()
+	g.sig(sig)
+	select {
+	case err := <-g.done:
+		g.done <- err
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the gateway did not exit after %v", sig)
+		return nil
+	}
+}
+
 var servingLine = regexp.MustCompile(`msg="serving MCP over HTTP" url=(http://[^ ]+)/mcp`)
 
-// startHTTPGateway runs the gateway with --listen 127.0.0.1:0 and waits
-// until it serves and is ready.
-func startHTTPGateway(t *testing.T, b bins, cfgPath string) *httpGateway {
+// startHTTPGateway runs the gateway with --listen 127.0.0.1:0 (and args)
+// and waits until it serves and is ready.
+func startHTTPGateway(t *testing.T, b bins, cfgPath string, args ...string) *httpGateway {
 	t.Helper()
 	logs := &logBuffer{}
-	cmd := gatewayCmd(t, b, cfgPath, logs, "--listen", "127.0.0.1:0")
+	cmd := gatewayCmd(t, b, cfgPath, logs, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mcpgw/mcp-gateway/audit"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/tracing"
 	"github.com/mcpgw/mcp-gateway/transport"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
@@ -82,6 +84,12 @@ type inflightReq struct {
 	cont      *continuation // set on a continuation's own entry
 	cancel    context.CancelFunc
 	cancelled atomic.Bool // by the client: send no answer
+	// status, plugin, cached: what the chain's result says about how the
+	// call ended, for the audit record (under Front.mu).
+	status audit.Status
+	plugin string
+	cached bool
+	span   *tracing.Span // the request's span; nil without tracing
 }
 
 type outReq struct {
@@ -375,6 +383,7 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 			fmt.Sprintf("too many requests in progress on this session (limit %d); wait for some to finish", maxInflight), nil)))
 		return
 	}
+	rctx, rec := f.beginRecord(rctx, r, m)
 	go func() {
 		defer func() {
 			cancel()
@@ -391,11 +400,12 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 			f.releaseIfIdle()
 		}
 		if r.cancelled.Load() {
+			f.endRecord(rctx, rec, r, m.Params, nil, nil, nil, 0)
 			return // the client cancelled it: no answer, as the spec says
 		}
-		var msg []byte
+		var msg, errObj []byte
 		if err != nil {
-			errObj := f.wireError(m.Method, err)
+			errObj = f.wireError(m.Method, err)
 			if modern {
 				errObj = modernError(errObj, name)
 			}
@@ -406,6 +416,7 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 			}
 			msg = jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res)
 		}
+		f.endRecord(rctx, rec, r, m.Params, res, err, errObj, len(msg))
 		f.reply(m.ID, msg)
 	}()
 }
@@ -490,6 +501,14 @@ func (f *Front) callChain(ctx context.Context, r *inflightReq, m jsonrpc.Message
 	if err != nil {
 		return nil, err
 	}
+	if r != nil && (res.Blocked != "" || res.Cached || res.Changed) {
+		f.mu.Lock()
+		if res.Blocked != "" {
+			r.status, r.plugin = audit.StatusBlocked, res.Blocked
+		}
+		r.cached = res.Cached
+		f.mu.Unlock()
+	}
 	return res.Raw, nil
 }
 
@@ -497,6 +516,11 @@ func (f *Front) callChain(ctx context.Context, r *inflightReq, m jsonrpc.Message
 // the refusal.
 func (f *Front) refuseHidden(ctx context.Context, c *plugin.Call, he *hiddenError) ([]byte, error) {
 	who, why, _ := strings.Cut(he.reason, ": ")
+	if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil {
+		f.mu.Lock()
+		r.server, r.name, r.status, r.plugin = c.Server, c.Name, audit.StatusBlocked, who
+		f.mu.Unlock()
+	}
 	f.g.events.Report(ctx, plugin.Event{Plugin: who, Type: "refused", Server: c.Server, Name: c.Name,
 		Reason: why, Session: c.Session})
 	res, err := plugin.Block(c.Method, who, why)

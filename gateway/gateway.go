@@ -18,6 +18,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/tracing"
 	"github.com/mcpgw/mcp-gateway/transport"
 	"github.com/mcpgw/mcp-gateway/transport/httpclient"
 	"github.com/mcpgw/mcp-gateway/upstream"
@@ -29,7 +30,21 @@ type Options struct {
 	Plugins []plugin.Handler // in chain order (see plugin.Build)
 	// Events receives the gateway's own audit events (refused calls to
 	// hidden definitions); nil: logged.
-	Events  plugin.EventSink
+	Events plugin.EventSink
+	// Observer sees every client request once its answer is ready (the
+	// audit trail, metrics); nil: none, and no record is built.
+	Observer CallObserver
+	// AuditArguments puts the raw arguments into records (otherwise only
+	// their digest).
+	AuditArguments bool
+	// BackendEvent, if set, is told when a backend becomes ready ("ready",
+	// or "restarted" after the first start; detail: the protocol version)
+	// and when it goes down ("down"; detail: why).
+	BackendEvent func(server, event, detail string)
+	// Tracer, if not nil, makes a span of every client request and puts
+	// its W3C trace context on the backend hop (params._meta.traceparent
+	// and, over HTTP, the traceparent header).
+	Tracer  *tracing.Tracer
 	Log     *slog.Logger
 	Version string
 	// StartTimeout bounds how long a client's initialize waits for
@@ -202,8 +217,30 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 		Handler:    b,
 		InitParams: g.waitInitParams,
 		Handshake:  b.handshake,
-		OnReady:    b.onReady,
-		Log:        log,
+		OnReady: func(ctx context.Context, s *upstream.Session) error {
+			if err := b.onReady(ctx, s); err != nil {
+				return err
+			}
+			if ev := g.opts.BackendEvent; ev != nil {
+				_, _, restarts := b.sv.Status()
+				typ := "ready"
+				if restarts > 0 {
+					typ = "restarted"
+				}
+				ev(sc.Name, typ, s.Init.ProtocolVersion)
+			}
+			return nil
+		},
+		OnDown: func(err error) {
+			if ev := g.opts.BackendEvent; ev != nil {
+				detail := ""
+				if err != nil {
+					detail = err.Error()
+				}
+				ev(sc.Name, "down", detail)
+			}
+		},
+		Log: log,
 	})
 	return b, nil
 }
@@ -409,6 +446,8 @@ type backend struct {
 	serverInfo []byte
 	instr      []byte
 	logLevel   []byte // last logging/setLevel params, re-applied on restart
+
+	inflight atomic.Int64 // calls waiting for the backend's answer
 }
 
 var _ upstream.Handler = (*backend)(nil)
@@ -780,6 +819,7 @@ type ServerStatus struct {
 	State     string // ready, starting, down, stopped, disabled, blocked
 	Error     string // why it is down ("" otherwise)
 	Restarts  int64
+	Inflight  int64  // calls waiting for its answer
 	Protocol  string // negotiated protocol version
 	Tools     int    // tools the backend lists (before allow/deny)
 	Prompts   int
@@ -799,7 +839,7 @@ func (g *Gateway) Servers() []ServerStatus {
 			st.State = "disabled"
 		default:
 			state, err, restarts := b.sv.Status()
-			st.State, st.Restarts = string(state), restarts
+			st.State, st.Restarts, st.Inflight = string(state), restarts, b.inflight.Load()
 			if err != nil {
 				st.Error = err.Error()
 			}

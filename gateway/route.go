@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
 	"github.com/mcpgw/mcp-gateway/catalog"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/tracing"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
 
@@ -239,6 +241,22 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 	if s.Init.Modern && method == "tools/call" && r != nil {
 		opts.Headers = f.g.ParamHeaders(r.name, params)
 	}
+	if r != nil && r.span != nil {
+		// The backend's span becomes a child of the gateway's.
+		if tp := r.span.Traceparent(); tp != "" {
+			ts := r.span.Tracestate()
+			if p, err := tracing.InjectMeta(params, tp, ts); err == nil {
+				params = p
+			}
+			h := make(map[string]string, len(opts.Headers)+2)
+			maps.Copy(h, opts.Headers)
+			h["traceparent"] = tp
+			if ts != "" {
+				h["tracestate"] = ts
+			}
+			opts.Headers = h
+		}
+	}
 	if tok := progressToken(params); tok != nil {
 		opts.OnProgress = func(p []byte) {
 			if ctx.Err() != nil {
@@ -251,7 +269,9 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 			f.sendFor(requestID(ctx), jsonrpc.AppendNotification(make([]byte, 0, len(p2)+64), "notifications/progress", p2))
 		}
 	}
+	b.inflight.Add(1)
 	res, err := s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
+	b.inflight.Add(-1)
 	if err == nil && s.Init.Modern && mayNeedInput[method] && (r == nil || !r.modern) {
 		return f.answerInputRequests(ctx, b, s, method, params, res, opts)
 	}

@@ -38,7 +38,12 @@ type EventSink interface {
 
 // LogEvents is the EventSink that writes events to a log, at Warn for
 // blocks, refusals and hidden definitions and at Info otherwise.
-type LogEvents struct{ Log *slog.Logger }
+type LogEvents struct {
+	Log *slog.Logger
+	// Context, if set, adds attributes taken from the call's context
+	// (its request id) to each line.
+	Context func(ctx context.Context) []slog.Attr
+}
 
 // Report logs e (nowhere when Log is nil).
 func (l LogEvents) Report(ctx context.Context, e Event) {
@@ -67,6 +72,12 @@ func (l LogEvents) Report(ctx context.Context, e Event) {
 	if e.Session != nil {
 		add("session", e.Session.ID)
 		add("principal", e.Session.Principal)
+	}
+	if !l.Log.Enabled(ctx, level) {
+		return
+	}
+	if l.Context != nil {
+		attrs = append(attrs, l.Context(ctx)...)
 	}
 	l.Log.LogAttrs(ctx, level, "guardrail "+e.Type, attrs...)
 }

@@ -83,6 +83,7 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 		Loopback:     tcp != nil && tcp.IP.IsLoopback(),
 	}
 	hc.Apply(&o)
+	o.Public = map[string]http.HandlerFunc{}
 	publicURL := hc.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String() + "/mcp"
@@ -96,10 +97,19 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 		}
 		defer a.Close()
 		o.Authenticate = identify(a)
-		o.Public = map[string]http.HandlerFunc{}
 		for _, p := range a.MetadataPaths() {
 			o.Public[p] = a.ServeMetadata
 		}
+	}
+	o.Public["/metrics"] = st.obs.metrics.Handler().ServeHTTP
+	dc, err := parseDashboardConfig(st.cfg)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
+		return 2
+	}
+	if !dc.Disabled {
+		o.Public["/ui/"] = dashboardHandler(g, st, dc, o.Authenticate).ServeHTTP
 	}
 	h := httpfront.New(o)
 	srv := &http.Server{
@@ -117,7 +127,8 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	// The address line is what scripts and tests wait for.
-	log.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "legacy_sse", "http://"+ln.Addr().String()+"/sse")
+	log.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "legacy_sse", "http://"+ln.Addr().String()+"/sse",
+		"dashboard", "http://"+ln.Addr().String()+"/ui/", "metrics", "http://"+ln.Addr().String()+"/metrics")
 	code := 0
 	select {
 	case err := <-served:
@@ -138,5 +149,57 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	h.Close()
 	g.Close()
 	plugin.Close(st.plugins)
+	st.obs.Close()
 	return code
+}
+
+// serveAdmin serves /metrics, /healthz, /readyz and the dashboard at addr
+// (a bare port binds the loopback address) until the returned stop is
+// called. The dashboard, which shows every call, is served only on a
+// loopback address (and then only to Host names of this machine, against
+// DNS rebinding): stdio mode has no authentication.
+func serveAdmin(addr string, g *gateway.Gateway, st *setup) (stop func(), err error) {
+	dc, err := parseDashboardConfig(st.cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listenAddr(addr))
+	if err != nil {
+		return nil, err
+	}
+	tcp, _ := ln.Addr().(*net.TCPAddr)
+	loopback := tcp != nil && tcp.IP.IsLoopback()
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", st.obs.metrics.Handler())
+	switch {
+	case dc.Disabled:
+	case loopback:
+		dash := dashboardHandler(g, st, dc, nil)
+		mux.Handle("/ui/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, err := net.SplitHostPort(r.Host)
+			if err != nil {
+				host = r.Host
+			}
+			if ip := net.ParseIP(strings.Trim(host, "[]")); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+				http.Error(w, fmt.Sprintf("host %q is not served here (DNS rebinding protection)", r.Host), http.StatusForbidden)
+				return
+			}
+			dash.ServeHTTP(w, r)
+		}))
+	default:
+		st.log.Warn("the dashboard is not served on --metrics-listen beyond this machine (stdio mode has no authentication); bind it to 127.0.0.1 or serve with --listen", "addr", ln.Addr().String())
+	}
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-g.Ready():
+			io.WriteString(w, "ready\n")
+		default:
+			http.Error(w, "starting: backends have not all finished their first start", http.StatusServiceUnavailable)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	st.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics", "dashboard", "http://"+ln.Addr().String()+"/ui/")
+	return func() { srv.Close() }, nil
 }

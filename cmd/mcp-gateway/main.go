@@ -32,6 +32,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
 	_ "github.com/mcpgw/mcp-gateway/plugins/all" // every built plugin
+	"github.com/mcpgw/mcp-gateway/tracing"
 	"github.com/mcpgw/mcp-gateway/transport"
 )
 
@@ -55,6 +56,7 @@ type options struct {
 	scan       bool
 	cpuProfile string
 	listen     string
+	metrics    string
 }
 
 type listFlag struct{ list *[]string }
@@ -77,6 +79,7 @@ Usage:
   mcp-gateway tools pending      list tools whose definition changed (with -p pinning)
   mcp-gateway tools approve SERVER [TOOL...]
                                  approve changed tool definitions
+  mcp-gateway audit [flags]      show recorded calls and events (see mcp-gateway audit --help)
 
 Flags:
   --mcp-json-path PATH   config file (default ./mcp.json): Claude Desktop "mcpServers",
@@ -84,6 +87,8 @@ Flags:
   -p, --plugin NAME      enable a plugin; repeatable (known: %s)
   --listen ADDR          serve streamable HTTP instead of stdio, e.g. 127.0.0.1:8080; a bare
                          port (:8080) binds 127.0.0.1, 0.0.0.0:8080 every interface
+  --metrics-listen ADDR  also serve /metrics (Prometheus) and /ui (dashboard) at ADDR, for
+                         stdio mode (with --listen they are on the main listener already)
   --log-level LEVEL      debug, info, warn or error (default info; env LOGLEVEL)
   --log-format FORMAT    text or json (default text); logs go to stderr
   --data-dir DIR         where state is kept (default $XDG_DATA_HOME/mcp-gateway,
@@ -144,6 +149,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.BoolVar(&o.scan, "scan", false, "")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "")
 	fs.StringVar(&o.listen, "listen", "", "")
+	fs.StringVar(&o.metrics, "metrics-listen", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -213,6 +219,7 @@ type setup struct {
 	plugins []plugin.Handler
 	enabled []string // the names of plugins, in chain order
 	dataDir string
+	obs     *observability
 }
 
 func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
@@ -275,12 +282,17 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 	if err != nil {
 		return fail(err)
 	}
-	var handlers []plugin.Handler
-	handlers, err = plugin.Build(plugins, sections, plugin.Env{Log: log, DataDir: dataDir})
+	obs, err := newObservability(cfg, dataDir, log)
 	if err != nil {
 		return fail(err)
 	}
-	return &setup{o: o, log: log, cfg: cfg, plugins: handlers, enabled: plugin.Ordered(plugins), dataDir: dataDir}, 0
+	var handlers []plugin.Handler
+	handlers, err = plugin.Build(plugins, sections, plugin.Env{Log: log, DataDir: dataDir, Events: obs.events})
+	if err != nil {
+		obs.Close()
+		return fail(err)
+	}
+	return &setup{o: o, log: log, cfg: cfg, plugins: handlers, enabled: plugin.Ordered(plugins), dataDir: dataDir, obs: obs}, 0
 }
 
 // configuredPlugins adds the plugins that the config turns on by itself:
@@ -327,6 +339,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 1 && args[0] == "tools" && (args[1] == "approve" || args[1] == "pending") {
 		return pins(args[1], args[2:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "audit" {
+		return auditCmd(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && (args[0] == "servers" || args[0] == "tools") {
 		return inspect(args[0], args[1:], stdout, stderr)
 	}
@@ -335,6 +350,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	log, cfg := st.log, st.cfg
+	defer st.obs.Close()
 	if st.o.cpuProfile != "" {
 		f, err := os.Create(st.o.cpuProfile)
 		if err != nil {
@@ -356,11 +372,40 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if listen == "" {
 		listen = httpCfg.Listen
 	}
+	tracer, err := tracing.FromEnv(context.Background(), tracing.Options{ServiceVersion: buildVersion(), Log: log.With("component", "tracing")})
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp-gateway: tracing: %v\n", err)
+		return 2
+	}
+	if tracer != nil {
+		log.Info("tracing on: spans go to the OTLP endpoint of the OTEL_* environment")
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tracer.Shutdown(ctx); err != nil {
+				log.Warn("tracing: spans not exported at shutdown", "error", err)
+			}
+		}()
+	}
 	g, err := gateway.New(gateway.Options{Config: cfg, Plugins: st.plugins, Log: log, Version: buildVersion(),
-		MultiClient: listen != ""})
+		MultiClient: listen != "", Events: st.obs.events, Observer: st.obs, AuditArguments: st.obs.audit.Arguments,
+		BackendEvent: st.obs.BackendEvent, Tracer: tracer})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp-gateway: %v\n", err)
 		return 2
+	}
+	transportName := "stdio"
+	if listen != "" {
+		transportName = "http"
+	}
+	st.obs.attach(g, cfg, transportName)
+	if st.o.metrics != "" {
+		stopAdmin, err := serveAdmin(st.o.metrics, g, st)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcp-gateway: --metrics-listen %s: %v\n", st.o.metrics, err)
+			return 2
+		}
+		defer stopAdmin()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -382,6 +427,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log.Info("mcp-gateway stopping")
 	g.Close()
 	plugin.Close(st.plugins)
+	st.obs.Close()
 	if err != nil {
 		log.Error("client connection failed", "err", err)
 		return 1
@@ -397,6 +443,7 @@ func inspect(what string, args []string, stdout, stderr io.Writer) int {
 	if st == nil {
 		return code
 	}
+	defer st.obs.Close()
 	init := []byte(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"mcp-gateway-` + what + `","version":"` + buildVersion() + `"}}`)
 	g, err := gateway.New(gateway.Options{Config: st.cfg, Plugins: st.plugins, Log: st.log, Version: buildVersion(), InitParams: init})
 	if err != nil {

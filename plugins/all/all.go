@@ -12,4 +12,5 @@ import (
 	_ "github.com/mcpgw/mcp-gateway/plugins/pinning"
 	_ "github.com/mcpgw/mcp-gateway/plugins/presidio"
 	_ "github.com/mcpgw/mcp-gateway/plugins/ratelimit"
+	_ "github.com/mcpgw/mcp-gateway/plugins/xetrack"
 )

@@ -138,6 +138,7 @@ type (
 		KitchenEnv      string `json:"kitchenEnv" jsonschema:"the value of KITCHEN_ENV"`
 		KitchenEnvSet   bool   `json:"kitchenEnvSet" jsonschema:"whether KITCHEN_ENV is set"`
 		Cwd             string `json:"cwd" jsonschema:"the server's working directory"`
+		Traceparent     string `json:"traceparent,omitempty" jsonschema:"the W3C trace context the call carried in _meta"`
 	}
 	generatedArgs struct {
 		Message string `json:"message,omitempty" jsonschema:"text to include in the answer"`
@@ -435,6 +436,9 @@ func (k *kitchen) whoami(_ context.Context, req *mcp.CallToolRequest, _ struct{}
 		if p.ClientInfo != nil {
 			out.ClientName, out.ClientVersion = p.ClientInfo.Name, p.ClientInfo.Version
 		}
+	}
+	if tp, ok := req.Params.GetMeta()["traceparent"].(string); ok {
+		out.Traceparent = tp
 	}
 	out.KitchenEnv, out.KitchenEnvSet = os.LookupEnv("KITCHEN_ENV")
 	cwd, err := os.Getwd()
