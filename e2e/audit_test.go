@@ -83,14 +83,14 @@ func TestAuditTrailAndMetrics(t *testing.T) {
 		t.Helper()
 		_, _ = cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
 	}
-	call(alice, "k__add", map[string]any{"a": 2, "b": 3})                                   // ok
-	call(alice, "k__add", map[string]any{"a": "two", "b": 3})                               // tool_error
-	call(alice, "k__whoami", nil)                                                           // denied
-	call(alice, "k__echo", map[string]any{"message": "write to ann@example.com"})           // ok, email masked
-	call(alice, "k__echo", map[string]any{"message": "m"})                                  // ok
-	call(alice, "k__echo", map[string]any{"message": "m"})                                  // rate_limited
+	call(alice, "k__add", map[string]any{"a": 2, "b": 3})                                    // ok
+	call(alice, "k__add", map[string]any{"a": "two", "b": 3})                                // tool_error
+	call(alice, "k__whoami", nil)                                                            // denied
+	call(alice, "k__echo", map[string]any{"message": "write to ann@example.com"})            // ok, email masked
+	call(alice, "k__echo", map[string]any{"message": "m"})                                   // ok
+	call(alice, "k__echo", map[string]any{"message": "m"})                                   // rate_limited
 	call(bob, "k__echo", map[string]any{"message": "key " + fakeToken("gh"+"p_", 36) + "."}) // blocked
-	call(bob, "k__nope", nil)                                                               // error
+	call(bob, "k__nope", nil)                                                                // error
 
 	// Metrics while the gateway runs: promlint-clean, and the calls counted.
 	resp, err := http.Get(gw.base + "/metrics")
