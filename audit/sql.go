@@ -90,11 +90,24 @@ func tableSchema(idType, blobType string) []string {
 }
 
 func openSQL(ctx context.Context, db *sql.DB, d dialect) (*sqlStore, error) {
-	for _, stmt := range d.schema {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("create audit schema (%s): %w", d.name, err)
+	// One transaction for the whole schema: one commit (and sync) instead
+	// of one per statement, which is most of a new store's start-up.
+	err := func() error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
 		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		for _, stmt := range d.schema {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create audit schema (%s): %w", d.name, err)
 	}
 	return &sqlStore{db: db, d: d}, nil
 }

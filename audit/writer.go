@@ -16,6 +16,10 @@ type WriterOptions struct {
 	QueueSize int
 	// BatchSize bounds one write to the store (default 1024).
 	BatchSize int
+	// FlushEvery is how long the first entry of a batch may wait for
+	// others before the batch is written (default 250ms): one transaction
+	// per entry would cost more than the call itself. Close writes at once.
+	FlushEvery time.Duration
 	// Retention is applied every PruneEvery (default 1 minute) and once at
 	// start.
 	Retention  Retention
@@ -62,6 +66,9 @@ func NewWriter(store Store, o WriterOptions) *Writer {
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1024
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 250 * time.Millisecond
 	}
 	if o.PruneEvery <= 0 {
 		o.PruneEvery = time.Minute
@@ -135,10 +142,30 @@ func (w *Writer) loop() {
 	prune := time.NewTicker(w.o.PruneEvery)
 	defer prune.Stop()
 	w.prune(ctx)
+	flush := time.NewTimer(w.o.FlushEvery)
+	flush.Stop()
 	for {
 		select {
 		case e := <-w.queue:
+			// A batch: what is queued now and what comes until the
+			// flush timer or the batch is full.
 			batch = w.fill(append(batch[:0], e))
+			flush.Reset(w.o.FlushEvery)
+		gather:
+			for len(batch) < w.o.BatchSize {
+				select {
+				case e := <-w.queue:
+					batch = w.fill(append(batch, e))
+				case <-flush.C:
+					break gather
+				case <-w.stop:
+					flush.Stop()
+					w.write(ctx, batch, true)
+					w.drain(ctx, batch[:0])
+					return
+				}
+			}
+			flush.Stop()
 			w.write(ctx, batch, false)
 		case <-prune.C:
 			w.prune(ctx)

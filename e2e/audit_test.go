@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/mcpgw/mcp-gateway/audit"
+	"github.com/mcpgw/mcp-gateway/internal/testpg"
 )
 
 // auditRows runs `mcp-gateway audit --json` with args and decodes its
@@ -269,5 +270,28 @@ func TestAuditNothingLostOnSIGTERM(t *testing.T) {
 	t.Logf("sent %d, answered %d, stored %d", sent.Load(), answered.Load(), len(rows))
 	if int64(len(rows)) < answered.Load() || int64(len(rows)) > sent.Load() {
 		t.Fatalf("stored %d tools/call rows for %d answered and %d sent calls", len(rows), answered.Load(), sent.Load())
+	}
+}
+
+// TestAuditToPostgres runs the gateway with its audit trail in a real
+// PostgreSQL server and reads it back with `mcp-gateway audit`, which
+// finds the store through the same config.
+func TestAuditToPostgres(t *testing.T) {
+	b := build(t)
+	t.Setenv("AUDIT_DSN", testpg.Start(t))
+	cfg := writeConfig(t, map[string]any{
+		"mcpServers": map[string]any{"k": stdioServer(b.kitchen, "-name", "k")},
+		"gateway":    map[string]any{"audit": map[string]any{"postgres": "${AUDIT_DSN}", "arguments": true}},
+	})
+	cs, _ := connectArgs(t, b, cfg, nil)
+	callText(t, cs, "k__add", map[string]any{"a": 20, "b": 22})
+	cs.Close()
+	var rows []audit.Record
+	waitFor(t, func() bool {
+		rows = auditRows[audit.Record](t, b, "--mcp-json-path", cfg, "--tool", "k__add")
+		return len(rows) == 1
+	})
+	if r := rows[0]; r.Status != audit.StatusOK || r.Principal != "local" || string(r.Args) != `{"a":20,"b":22}` {
+		t.Errorf("row %+v (args %s)", r, r.Args)
 	}
 }

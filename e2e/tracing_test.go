@@ -134,6 +134,52 @@ func TestTracesThroughGateway(t *testing.T) {
 	})
 }
 
+// headerTrace adds a traceparent header to every request.
+type headerTrace struct{ tp string }
+
+func (h headerTrace) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("traceparent", h.tp)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestTraceHeaderOverHTTP: over HTTP, a client's traceparent header is
+// the trace context of its call, as _meta.traceparent is.
+func TestTraceHeaderOverHTTP(t *testing.T) {
+	b := build(t)
+	rcv := newOTLPReceiver(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.srv.URL)
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
+	gw := startHTTPGateway(t, b, writeConfig(t, map[string]any{"mcpServers": map[string]any{"k": stdioServer(b.kitchen, "-name", "k")}}),
+		"--data-dir", t.TempDir())
+	const trace, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	client := mcp.NewClient(&mcp.Implementation{Name: "traced", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw.url,
+		HTTPClient: &http.Client{Transport: headerTrace{tp: "00-" + trace + "-" + parent + "-01"}}},
+		&mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "k__whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who struct {
+		Traceparent string `json:"traceparent"`
+	}
+	mustJSON(t, mustMarshal(t, res.StructuredContent), &who)
+	if parts := strings.Split(who.Traceparent, "-"); len(parts) != 4 || parts[1] != trace || parts[2] == parent {
+		t.Fatalf("the backend got traceparent %q; want trace %s from the client's header", who.Traceparent, trace)
+	}
+	waitFor(t, func() bool {
+		s, _ := rcv.find("tools/call k__whoami")
+		return s != nil && hex.EncodeToString(s.GetParentSpanId()) == parent
+	})
+}
+
 func mustMarshal(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)

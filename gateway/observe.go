@@ -194,3 +194,6 @@ func (g *Gateway) SessionCount() int {
 	defer g.frontsMu.Unlock()
 	return len(g.fronts)
 }
+
+// Tracing reports whether the gateway traces calls (Options.Tracer).
+func (g *Gateway) Tracing() bool { return g.opts.Tracer != nil }

@@ -38,6 +38,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/tracing"
 )
 
 // Options configures a Handler.
@@ -78,6 +79,11 @@ type Options struct {
 	// Authenticate, if not nil, establishes who is calling; an error is
 	// answered with 401 and its message. Nil: every caller is "anonymous".
 	Authenticate func(r *http.Request) (plugin.Identity, error)
+	// TraceContext, when set (tracing is on), carries a request's W3C
+	// traceparent/tracestate HTTP headers into its params._meta, where the
+	// gateway reads a call's trace context, unless the message has its
+	// own there.
+	TraceContext bool
 	// Public are extra paths served to anyone, without authentication
 	// (the OAuth protected-resource metadata), after the Host and Origin
 	// checks.
@@ -333,7 +339,34 @@ func (h *Handler) readMessage(w http.ResponseWriter, r *http.Request) (jsonrpc.M
 	if !ok {
 		return jsonrpc.Message{}, false
 	}
-	return parse(w, body)
+	m, ok := parse(w, body)
+	if ok && h.o.TraceContext && m.Kind == jsonrpc.KindRequest {
+		m = withTraceHeaders(r, m)
+	}
+	return m, ok
+}
+
+// withTraceHeaders returns m with the request's traceparent and tracestate
+// headers in params._meta, when it has the header and not the member.
+func withTraceHeaders(r *http.Request, m jsonrpc.Message) jsonrpc.Message {
+	tp := r.Header.Get("traceparent")
+	if tp == "" {
+		return m
+	}
+	if meta, _ := jsonrpc.Get(m.Params, "_meta"); meta != nil {
+		if v, _ := jsonrpc.Get(meta, "traceparent"); v != nil {
+			return m
+		}
+	}
+	params, err := tracing.InjectMeta(m.Params, tp, r.Header.Get("tracestate"))
+	if err != nil {
+		return m // params the gateway will refuse anyway
+	}
+	m2, err := jsonrpc.Parse(jsonrpc.AppendRequest(nil, m.ID, m.Method, params))
+	if err != nil {
+		return m
+	}
+	return m2
 }
 
 // parse parses one JSON-RPC message; on failure it has answered.

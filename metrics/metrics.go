@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -66,6 +67,9 @@ type Metrics struct {
 	known       map[string]bool // configured servers
 	children    sync.Map        // callKey → *callChildren
 	byteServers sync.Map        // server label → [2]prometheus.Counter (in, out)
+
+	findingSeries sync.Map // [3]string{plugin, rule, action} seen
+	findingCount  atomic.Int64
 }
 
 type callKey struct {
@@ -165,10 +169,25 @@ func (m *Metrics) CallDone(_ context.Context, r *audit.Record) {
 	}
 }
 
+// maxFindingSeries bounds the findings counter's series: rule names come
+// from the plugins' rule sets, but a remote scorer (lasso) could name
+// anything.
+const maxFindingSeries = 512
+
 // Finding counts a guardrail finding; count is how many times it fired in
-// one message (at least 1 is counted).
+// one message (at least 1 is counted). Past maxFindingSeries distinct
+// series, new ones are counted under rule "_other".
 func (m *Metrics) Finding(plugin, rule, action string, count int) {
-	m.findings.WithLabelValues(plugin, rule, action).Add(float64(max(count, 1)))
+	k := [3]string{plugin, rule, action}
+	if _, ok := m.findingSeries.Load(k); !ok {
+		if m.findingCount.Add(1) > maxFindingSeries {
+			m.findingCount.Add(-1)
+			k[1] = Other
+		} else if _, loaded := m.findingSeries.LoadOrStore(k, struct{}{}); loaded {
+			m.findingCount.Add(-1)
+		}
+	}
+	m.findings.WithLabelValues(k[0], k[1], k[2]).Add(float64(max(count, 1)))
 }
 
 // knownMethods are the method label values; anything else is "_other".

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,31 @@ func TestNamesAndLint(t *testing.T) {
 	for _, p := range problems {
 		if strings.HasPrefix(p.Metric, "mcp_gateway_") {
 			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		}
+	}
+}
+
+// A plugin naming ever new rules cannot grow the findings series past the
+// bound.
+func TestFindingSeriesAreBounded(t *testing.T) {
+	m := newMetrics()
+	for i := range 2000 {
+		m.Finding("lasso", "rule-"+strconv.Itoa(i), "blocked", 1)
+	}
+	if n := testutil.CollectAndCount(m.Registry(), metrics.GuardrailFindings); n > 513 {
+		t.Errorf("%d finding series, want at most 513", n)
+	}
+	// 2000 rules, 512 series of their own: the other 1488 are "_other".
+	fams, _ := m.Registry().Gather()
+	for _, f := range fams {
+		if f.GetName() == metrics.GuardrailFindings {
+			for _, mt := range f.GetMetric() {
+				for _, l := range mt.GetLabel() {
+					if l.GetName() == "rule" && l.GetValue() == metrics.Other && mt.GetCounter().GetValue() != 1488 {
+						t.Errorf("_other counted %v, want 1488", mt.GetCounter().GetValue())
+					}
+				}
+			}
 		}
 	}
 }

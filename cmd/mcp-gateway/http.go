@@ -83,6 +83,7 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 		Loopback:     tcp != nil && tcp.IP.IsLoopback(),
 	}
 	hc.Apply(&o)
+	o.TraceContext = g.Tracing()
 	o.Public = map[string]http.HandlerFunc{}
 	publicURL := hc.PublicURL
 	if publicURL == "" {

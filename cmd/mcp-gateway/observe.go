@@ -111,10 +111,14 @@ func (o *observability) CallDone(ctx context.Context, r *audit.Record) {
 		o.metrics.CallDone(ctx, r)
 	}
 	if o.log.Enabled(ctx, slog.LevelDebug) {
-		o.log.LogAttrs(ctx, slog.LevelDebug, "call", slog.String("request_id", r.RequestID),
+		attrs := []slog.Attr{slog.String("request_id", r.RequestID),
 			slog.String("method", r.Method), slog.String("server", r.Server), slog.String("name", r.Name),
 			slog.String("status", string(r.Status)), slog.Duration("duration", r.Duration),
-			slog.String("principal", r.Principal))
+			slog.String("principal", r.Principal)}
+		if r.TraceID != "" {
+			attrs = append(attrs, slog.String("trace_id", r.TraceID))
+		}
+		o.log.LogAttrs(ctx, slog.LevelDebug, "call", attrs...)
 	}
 	if o.writer == nil {
 		return

@@ -26,6 +26,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/mcpgw/mcp-gateway/guard"
@@ -81,6 +82,7 @@ type Scanner struct {
 // New returns a Scanner for o. It fails on a threshold outside (0, 1] and
 // on an unknown rule id, naming the valid ones.
 func New(o Options) (*Scanner, error) {
+	buildOnce.Do(buildTables)
 	s := &Scanner{threshold: o.Threshold}
 	if s.threshold == 0 {
 		s.threshold = DefaultThreshold
@@ -170,7 +172,12 @@ var stopwords = foldSet(`a an the to of in on at is are be or it i you your we i
 	das den dem und zu ein eine sie ich er es nicht het een van op je u ik не и в на ты вы я с по что это
 	s t re ll ve m qu n c j`)
 
-func init() {
+// buildOnce builds the tables the first time a Scanner is made (New) or
+// Rules is asked: compiling every pattern takes tens of milliseconds,
+// which a gateway without the injection plugin must not pay at start.
+var buildOnce sync.Once
+
+func buildTables() {
 	anchorTab = make(map[uint64][]anchorGroup)
 	seqTab = make(map[uint64][]anchorGroup)
 	for _, group := range []struct {

@@ -135,6 +135,7 @@ type RuleInfo struct {
 
 // Rules lists every rule, in a stable order.
 func Rules() []RuleInfo {
+	buildOnce.Do(buildTables)
 	out := make([]RuleInfo, numRules)
 	for i, r := range rules {
 		out[i] = RuleInfo{ID: r.id, Description: r.desc, Score: ruleTop[i]}
