@@ -55,6 +55,9 @@ func (l LogEvents) Report(ctx context.Context, e Event) {
 	case "blocked", "refused", "hidden":
 		level = slog.LevelWarn
 	}
+	if !l.Log.Enabled(ctx, level) {
+		return // nothing built for a line nobody reads
+	}
 	attrs := []slog.Attr{slog.String("plugin", e.Plugin), slog.String("event", e.Type)}
 	add := func(k, v string) {
 		if v != "" {
@@ -72,9 +75,6 @@ func (l LogEvents) Report(ctx context.Context, e Event) {
 	if e.Session != nil {
 		add("session", e.Session.ID)
 		add("principal", e.Session.Principal)
-	}
-	if !l.Log.Enabled(ctx, level) {
-		return
 	}
 	if l.Context != nil {
 		attrs = append(attrs, l.Context(ctx)...)

@@ -152,10 +152,7 @@ func (o *auditOptions) store(ctx context.Context) (audit.Store, error) {
 		dataDir = defaultDataDir()
 	}
 	if ac.Postgres == "" {
-		path := ac.SQLite
-		if path == "" {
-			path = dataDir + "/audit.db"
-		}
+		path := sqlitePath(ac, dataDir)
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("no audit store at %s (the gateway creates it on its first run; see --data-dir and --db)", path)
 		}

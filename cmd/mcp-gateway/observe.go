@@ -34,12 +34,18 @@ func openAuditStore(ctx context.Context, cfg audit.Config, dataDir string) (audi
 		s, err := audit.OpenPostgres(ctx, cfg.Postgres)
 		return s, "postgres", err
 	}
-	path := cfg.SQLite
-	if path == "" {
-		path = filepath.Join(dataDir, "audit.db")
-	}
+	path := sqlitePath(cfg, dataDir)
 	s, err := audit.OpenSQLite(path)
 	return s, path, err
+}
+
+// sqlitePath is the SQLite audit store's file: the configured one, else
+// audit.db in the data dir.
+func sqlitePath(cfg audit.Config, dataDir string) string {
+	if cfg.SQLite != "" {
+		return cfg.SQLite
+	}
+	return filepath.Join(dataDir, "audit.db")
 }
 
 // auditConfig reads the audit section of cfg.
