@@ -441,6 +441,15 @@ func (o *oauthState) authorize(p *Principal) *Failure {
 	return nil
 }
 
+// BearerToken returns the token of the request's "Authorization: Bearer
+// <token>" header, or "" when the header is missing or malformed. Call it
+// after Authenticate accepted the request, to get the token a principal
+// authenticated with (the subject of a token exchange).
+func BearerToken(r *http.Request) string {
+	t, _ := bearerToken(r)
+	return t
+}
+
 // bearerToken extracts the token of "Authorization: Bearer <token>".
 func bearerToken(r *http.Request) (string, *Failure) {
 	if r.URL != nil && strings.Contains(r.URL.RawQuery, "access_token") {

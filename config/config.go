@@ -95,6 +95,10 @@ type Section struct {
 	Raw json.RawMessage
 	// Where is "file:line:col" of the section's value.
 	Where string
+	// Path is the key path of a section inside a server entry (e.g.
+	// "mcpServers.github.oauth"); empty for gateway sections, whose path
+	// is "gateway.<name>".
+	Path string
 }
 
 // Server is one backend MCP server.
@@ -121,6 +125,11 @@ type Server struct {
 	// URL and Headers describe a remote server.
 	URL     string
 	Headers map[string]string
+	// OAuth is the remote server's "oauth" object (the gateway's own OAuth
+	// client credentials or token exchange for this backend), with ${VAR}
+	// references expanded in its strings, decoded by package backendauth;
+	// nil when absent.
+	OAuth *Section
 
 	// Prefix is put before the server's tool and prompt names, joined by
 	// the gateway separator. Zero value when absent from the file: Name.
@@ -145,8 +154,85 @@ type Server struct {
 	// of probing it; zero value and EraAuto: probe.
 	Era string
 
+	// Replicas are the instances of a server with "replicas": each is
+	// started or reached on its own and calls are balanced over them;
+	// nil for a server of one instance (described by the fields above).
+	// For a server with replicas, Transport, AutoDetect, Command, Args,
+	// Env, Cwd, URL and Headers are those of the first replica.
+	Replicas []Replica
+	// Balancing says how calls are spread over Replicas and when a
+	// replica is taken out of rotation ("loadBalancing").
+	Balancing Balancing
+	// MaxConcurrency bounds the calls in flight to the server (all its
+	// replicas together); 0: no bound. MaxQueue bounds the calls waiting
+	// for one of those slots; a call beyond it is refused at once as
+	// overloaded. Zero value with MaxConcurrency set: as many as
+	// MaxConcurrency.
+	MaxConcurrency int
+	MaxQueue       int
+
 	// Where is "file:line:col" of the server's entry, for later errors.
 	Where string
+}
+
+// Replica is one instance of a server: a command to start or a URL to
+// reach. The server's own "env" and "headers" are merged in (the
+// replica's entries win) and its "oauth" applies to remote replicas.
+type Replica struct {
+	Transport  string
+	AutoDetect bool
+	Command    string
+	Args       []string
+	Env        map[string]string
+	Cwd        string
+	EnvFile    string
+	URL        string
+	Headers    map[string]string
+	// Where is "file:line:col" of the replica's entry.
+	Where string
+}
+
+// Instances returns the server's replicas, or its one instance as a
+// replica when it has no "replicas".
+func (s *Server) Instances() []Replica {
+	if len(s.Replicas) > 0 {
+		return s.Replicas
+	}
+	return []Replica{{Transport: s.Transport, AutoDetect: s.AutoDetect, Command: s.Command, Args: s.Args, Env: s.Env,
+		Cwd: s.Cwd, EnvFile: s.EnvFile, URL: s.URL, Headers: s.Headers, Where: s.Where}}
+}
+
+// Load-balancing policies of Balancing.Policy.
+const (
+	BalanceRoundRobin    = "round-robin"    // each call to the next healthy replica
+	BalanceLeastInflight = "least-inflight" // to the healthy replica with the fewest calls in flight
+	BalanceSession       = "session"        // by a hash of the client session: a client stays on one replica
+)
+
+// Defaults of Balancing that Load fills in.
+const (
+	DefaultHealthInterval = 10 * time.Second
+	DefaultHealthTimeout  = 5 * time.Second
+	DefaultMaxFailures    = 3
+	DefaultEjectFor       = 5 * time.Second
+)
+
+// Balancing is a server's "loadBalancing" object.
+type Balancing struct {
+	// Policy is one of the Balance constants. Zero value: round-robin
+	// (per-client back sessions stay on the replica they were opened on
+	// whatever the policy).
+	Policy string
+	// HealthInterval is how often each replica is pinged; HealthTimeout
+	// bounds one ping. A replica that fails a ping is taken out of
+	// rotation like one that fails calls.
+	HealthInterval, HealthTimeout time.Duration
+	// MaxFailures consecutive failed calls eject a replica for EjectFor,
+	// doubled on each ejection in a row (at most 5 minutes); then one
+	// trial call decides whether it is back (a circuit breaker per
+	// replica).
+	MaxFailures int
+	EjectFor    time.Duration
 }
 
 // Active reports whether the server should be started.

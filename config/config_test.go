@@ -3,11 +3,14 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -378,5 +381,140 @@ func TestRegisterSection(t *testing.T) {
 	wg.Wait()
 	if _, err := Parse("c.json", src, testLookup, testHome); err != nil {
 		t.Errorf("registered section rejected: %v", err)
+	}
+}
+
+func TestServerOAuthSection(t *testing.T) {
+	tests := []struct {
+		name, in, raw, err string
+	}{
+		{
+			name: "expanded strings, everything else byte for byte",
+			in:   `{"mcpServers": {"gh": {"url": "https://gh.example/mcp", "oauth": {"tokenUrl": "https://${HOST}/token", "clientSecret": "s-${PORT}", "scopes": ["a${PORT}", "b"], "cacheSize": 10, "x": {"y": true}}}}}`,
+			raw:  `{"tokenUrl":"https://example.com/token","clientSecret":"s-8080","scopes":["a8080","b"],"cacheSize":10,"x":{"y":true}}`,
+		},
+		{
+			name: "unset variable",
+			in:   `{"mcpServers": {"gh": {"url": "https://gh.example/mcp", "oauth": {"clientSecret": "${UNSET}"}}}}`,
+			err:  `x.json:1:83: mcpServers.gh.oauth.clientSecret: environment variable UNSET is not set`,
+		},
+		{
+			name: "not an object",
+			in:   `{"mcpServers": {"gh": {"url": "https://gh.example/mcp", "oauth": "token"}}}`,
+			err:  `x.json:1:66: mcpServers.gh.oauth: expected an object, got a string; write e.g. {"tokenUrl"`,
+		},
+		{
+			name: "stdio server",
+			in:   `{"mcpServers": {"gh": {"command": "gh-mcp", "oauth": {}}}}`,
+			err:  `mcpServers.gh.oauth: "oauth" is for remote servers, but this server has "command"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("x.json", []byte(tt.in), testLookup, testHome)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := cfg.Servers[0].OAuth
+			if o == nil {
+				t.Fatal("no OAuth section")
+			}
+			if string(o.Raw) != tt.raw || o.Path != "mcpServers.gh.oauth" || o.Where != "x.json:1:66" {
+				t.Errorf("got %s at %s (%s), want %s at x.json:1:66 (mcpServers.gh.oauth)", o.Raw, o.Where, o.Path, tt.raw)
+			}
+		})
+	}
+}
+
+func TestServerReplicas(t *testing.T) {
+	cfg, err := Parse("x.json", []byte(`{"mcpServers": {"echo": {
+		"env": {"A": "1", "B": "server"}, "headers": {"X-Team": "core"},
+		"replicas": [{"url": "http://10.0.0.1/mcp", "headers": {"X-Team": "edge"}}, {"command": "echo-server", "env": {"B": "replica"}}],
+		"loadBalancing": {"policy": "least-inflight", "healthCheckInterval": "2s", "maxFailures": 2, "ejectFor": 1},
+		"maxConcurrency": 8}}}`), testLookup, testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Servers[0]
+	if len(s.Replicas) != 2 || len(s.Instances()) != 2 {
+		t.Fatalf("replicas: %+v", s.Replicas)
+	}
+	r0, r1 := s.Replicas[0], s.Replicas[1]
+	if r0.Transport != TransportHTTP || !r0.AutoDetect || r0.URL != "http://10.0.0.1/mcp" || r0.Headers["X-Team"] != "edge" || r0.Where != "x.json:3:16" {
+		t.Errorf("replica 0: %+v", r0)
+	}
+	if r1.Transport != TransportStdio || r1.Command != "echo-server" || r1.Env["A"] != "1" || r1.Env["B"] != "replica" {
+		t.Errorf("replica 1: %+v", r1)
+	}
+	if s.Transport != TransportHTTP || s.URL != r0.URL {
+		t.Errorf("the server's own transport is not its first replica's: %s %s", s.Transport, s.URL)
+	}
+	want := Balancing{Policy: BalanceLeastInflight, HealthInterval: 2 * time.Second, HealthTimeout: DefaultHealthTimeout, MaxFailures: 2, EjectFor: time.Second}
+	if s.Balancing != want {
+		t.Errorf("balancing %+v, want %+v", s.Balancing, want)
+	}
+	if s.MaxConcurrency != 8 || s.MaxQueue != 8 {
+		t.Errorf("maxConcurrency %d, maxQueue %d; want 8 and 8 (the queue defaults to the concurrency)", s.MaxConcurrency, s.MaxQueue)
+	}
+
+	one, err := Parse("x.json", []byte(`{"mcpServers": {"one": {"command": "srv"}}}`), testLookup, testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := one.Servers[0].Instances(); len(in) != 1 || in[0].Command != "srv" || in[0].Transport != TransportStdio {
+		t.Errorf("a server without replicas is one instance: %+v", in)
+	}
+	if b := one.Servers[0].Balancing; b.Policy != BalanceRoundRobin || b.MaxFailures != DefaultMaxFailures {
+		t.Errorf("default balancing: %+v", b)
+	}
+}
+
+func TestServerReplicasErrors(t *testing.T) {
+	tests := []struct{ name, entry, want string }{
+		{"empty", `{"replicas": []}`, `mcpServers.s.replicas: no replicas are listed`},
+		{"not a list", `{"replicas": {"url": "http://a/mcp"}}`, `mcpServers.s.replicas: expected an array of objects, got an object`},
+		{"not an object", `{"replicas": ["http://a/mcp"]}`, `mcpServers.s.replicas[0]: expected an object, got a string; describe the replica`},
+		{"server key in replica", `{"replicas": [{"url": "http://a/mcp", "prefix": "x"}]}`, `mcpServers.s.replicas[0]: unknown key "prefix"`},
+		{"replica without transport", `{"replicas": [{"env": {"A": "1"}}]}`, `mcpServers.s.replicas[0]: missing "command" or "url"`},
+		{"instance key beside replicas", `{"type": "http", "url": "http://a/mcp", "replicas": [{"url": "http://b/mcp"}]}`, `mcpServers.s.url: "url" describes one instance, but this server lists "replicas"; move "url" into each replica`},
+		{"bad policy", `{"command": "x", "loadBalancing": {"policy": "random"}}`, `mcpServers.s.loadBalancing.policy: `},
+		{"unknown balancing key", `{"command": "x", "loadBalancing": {"retries": 2}}`, `mcpServers.s.loadBalancing: unknown key "retries"`},
+		{"zero failures", `{"command": "x", "loadBalancing": {"maxFailures": 0}}`, `mcpServers.s.loadBalancing.maxFailures: invalid number 0; give a whole number of consecutive failed calls that take a replica out of rotation, 1 or more`},
+		{"zero eject", `{"command": "x", "loadBalancing": {"ejectFor": "0s"}}`, `mcpServers.s.loadBalancing.ejectFor: ejectFor "0s" must be greater than 0`},
+		{"queue without concurrency", `{"command": "x", "maxQueue": 4}`, `mcpServers.s.maxQueue: "maxQueue" bounds the calls waiting for "maxConcurrency"`},
+		{"negative concurrency", `{"command": "x", "maxConcurrency": -1}`, `mcpServers.s.maxConcurrency: invalid number -1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("x.json", []byte(`{"mcpServers": {"s": `+tt.entry+`}}`), testLookup, testHome)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v\nwant one containing %q", err, tt.want)
+			}
+			checkErrors(t, err)
+		})
+	}
+}
+
+func TestServerTypeAppliesToReplicas(t *testing.T) {
+	cfg, err := Parse("x.json", []byte(`{"mcpServers": {"s": {"type": "sse", "replicas": [{"url": "http://a/sse"}, {"url": "http://b/mcp", "type": "http"}, {"command": "x"}]}}}`), testLookup, testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range cfg.Servers[0].Replicas {
+		got = append(got, fmt.Sprintf("%s/%v", r.Transport, r.AutoDetect))
+	}
+	if want := []string{"sse/false", "http/false", "stdio/false"}; !slices.Equal(got, want) {
+		t.Errorf("replica transports %v, want %v", got, want)
+	}
+	_, err = Parse("x.json", []byte(`{"mcpServers": {"s": {"type": "stdio", "replicas": [{"url": "http://a/mcp"}]}}}`), testLookup, testHome)
+	if err == nil || !strings.Contains(err.Error(), `mcpServers.s.type: "type" is "stdio", but replica 0 has a "url"`) {
+		t.Errorf("stdio type over a remote replica: %v", err)
 	}
 }

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -432,8 +434,15 @@ func (l *loader) mcpServers(n *node, p string, cfg *Config) {
 var serverKeys = []string{
 	"alwaysAllow", "args", "autoApprove", "blocked", "command", "cwd",
 	"description", "disabled", "disabledTools", "env", "envFile", "era", "headers",
-	"isolation", "prefix", "timeout", "tools", "type", "url",
+	"isolation", "loadBalancing", "maxConcurrency", "maxQueue", "oauth", "prefix",
+	"replicas", "timeout", "tools", "type", "url",
 }
+
+// replicaKeys are the keys of one entry of "replicas".
+var replicaKeys = []string{"args", "command", "cwd", "env", "envFile", "headers", "type", "url"}
+
+// maxReplicas bounds the entries of "replicas".
+const maxReplicas = 64
 
 // wrapperKeys are the keys of the nested form's gateway entry: a server's
 // keys and "servers".
@@ -445,7 +454,7 @@ var wrapperKeys = func() []string {
 
 var (
 	stdioKeys  = []string{"command", "args", "env", "envFile", "cwd"}
-	remoteKeys = []string{"url", "headers"}
+	remoteKeys = []string{"url", "headers", "oauth"}
 )
 
 // transportNames maps the accepted "type" values to transports.
@@ -475,7 +484,7 @@ func (l *loader) servers(n *node, p string, cfg *Config) {
 	prefixes := make(map[string]owner)
 	for _, m := range n.fields {
 		sp := joinKey(p, m.key)
-		s, prefixOff, prefixPath := l.server(m.key, m.keyOff, m.val, sp)
+		s, prefixOff, prefixPath := l.server(m.key, m.keyOff, m.val, sp, false)
 		cfg.Servers = append(cfg.Servers, s)
 		if !s.Active() || s.Prefix == "" {
 			continue
@@ -492,10 +501,21 @@ func (l *loader) servers(n *node, p string, cfg *Config) {
 
 // server decodes one backend. It returns where its prefix comes from: the
 // "prefix" value, or the server object for the default prefix.
-func (l *loader) server(name string, keyOff int, n *node, p string) (s Server, prefixOff int, prefixPath string) {
+//
+// A replica (one entry of a server's "replicas") is decoded as a server of
+// replicaKeys alone.
+func (l *loader) server(name string, keyOff int, n *node, p string, replica bool) (s Server, prefixOff int, prefixPath string) {
 	s = Server{Name: name, Prefix: name, Where: l.where(n.off)}
 	prefixOff, prefixPath = n.off, p
+	keys := serverKeys
+	if replica {
+		keys = replicaKeys
+	}
 	switch {
+	case replica:
+		if !l.object(n, p, `describe the replica, e.g. {"url": "http://10.0.0.1/mcp"} or {"command": "my-server"}`) {
+			return
+		}
 	case name == "":
 		l.add(keyOff, p, `the server name is empty; name the server, e.g. "github"`)
 	case len(name) > 64:
@@ -510,7 +530,7 @@ func (l *loader) server(name string, keyOff int, n *node, p string) (s Server, p
 	var typ, typeRaw string
 	var envFile *node
 	var disabledTools []string
-	l.walk(n, p, serverKeys, func(m member, kp string) {
+	l.walk(n, p, keys, func(m member, kp string) {
 		present[m.key] = m
 		v := m.val
 		switch m.key {
@@ -556,6 +576,13 @@ func (l *loader) server(name string, keyOff int, n *node, p string) (s Server, p
 			}
 		case "headers":
 			s.Headers = l.stringMap(v, kp, validHeaderName)
+		case "oauth":
+			if !l.object(v, kp, `write e.g. {"tokenUrl": "https://auth.example.com/token", "clientId": "gateway", "clientSecret": "${GATEWAY_SECRET}"}`) {
+				return
+			}
+			if raw, ok := l.expandedJSON(v, kp, nil); ok {
+				s.OAuth = &Section{Raw: raw, Where: l.where(v.off), Path: kp}
+			}
 		case "prefix":
 			pr, ok := l.str(v, kp)
 			if !ok {
@@ -581,6 +608,14 @@ func (l *loader) server(name string, keyOff int, n *node, p string) (s Server, p
 			s.Isolation, _ = l.enum(v, kp, []string{IsolationShared, IsolationPerClient})
 		case "era":
 			s.Era, _ = l.enum(v, kp, []string{EraAuto, EraLegacy, EraModern})
+		case "replicas":
+			l.replicas(name, v, kp, &s)
+		case "loadBalancing":
+			l.balancing(v, kp, &s.Balancing)
+		case "maxConcurrency":
+			s.MaxConcurrency = l.count(v, kp, "calls in flight at once", 1)
+		case "maxQueue":
+			s.MaxQueue = l.count(v, kp, "calls waiting for a free slot (0: none wait)", 0)
 		case "description":
 			l.str(v, kp)
 		case "alwaysAllow", "autoApprove":
@@ -600,16 +635,143 @@ func (l *loader) server(name string, keyOff int, n *node, p string) (s Server, p
 	// suggestion; saying that it is missing too would be noise.
 	misspelt := false
 	for _, m := range n.fields {
-		if !contains(serverKeys, m.key) {
-			sug := suggestion(m.key, serverKeys)
+		if !contains(keys, m.key) {
+			sug := suggestion(m.key, keys)
 			misspelt = misspelt || sug == "command" || sug == "url"
 		}
 	}
-	l.transportRules(n, p, present, typ, typeRaw, misspelt, &s)
+	if _, ok := present["replicas"]; ok {
+		l.replicaRules(p, present, &s)
+	} else {
+		l.transportRules(n, p, present, typ, typeRaw, misspelt, &s)
+	}
+	if s.MaxQueue == 0 && s.MaxConcurrency > 0 {
+		if _, set := present["maxQueue"]; !set {
+			s.MaxQueue = s.MaxConcurrency
+		}
+	}
+	if _, set := present["maxQueue"]; set && s.MaxConcurrency == 0 {
+		l.add(present["maxQueue"].keyOff, joinKey(p, "maxQueue"), `"maxQueue" bounds the calls waiting for "maxConcurrency"; set "maxConcurrency" too, or remove "maxQueue"`)
+	}
+	b := &s.Balancing
+	b.HealthInterval = cmp.Or(b.HealthInterval, DefaultHealthInterval)
+	b.HealthTimeout = cmp.Or(b.HealthTimeout, DefaultHealthTimeout)
+	b.MaxFailures = cmp.Or(b.MaxFailures, DefaultMaxFailures)
+	b.EjectFor = cmp.Or(b.EjectFor, DefaultEjectFor)
+	b.Policy = cmp.Or(b.Policy, BalanceRoundRobin)
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
 	}
 	return s, prefixOff, prefixPath
+}
+
+// replicas decodes a server's "replicas": each entry is decoded like a
+// server of replicaKeys alone.
+func (l *loader) replicas(name string, v *node, p string, s *Server) {
+	const hint = `list the instances, e.g. [{"url": "http://10.0.0.1/mcp"}, {"url": "http://10.0.0.2/mcp"}]`
+	if v.kind != kindArray {
+		l.typeErr(v, p, "an array of objects", hint)
+		return
+	}
+	switch {
+	case len(v.elems) == 0:
+		l.add(v.off, p, "no replicas are listed; "+hint+`, or remove "replicas" and give "command" or "url"`)
+		return
+	case len(v.elems) > maxReplicas:
+		l.add(v.off, p, fmt.Sprintf("%d replicas are listed; use at most %d", len(v.elems), maxReplicas))
+		return
+	}
+	for i, e := range v.elems {
+		r, _, _ := l.server(name, e.off, e, joinIndex(p, i), true)
+		s.Replicas = append(s.Replicas, Replica{Transport: r.Transport, AutoDetect: r.AutoDetect, Command: r.Command,
+			Args: r.Args, Env: r.Env, Cwd: r.Cwd, EnvFile: r.EnvFile, URL: r.URL, Headers: r.Headers, Where: r.Where})
+	}
+}
+
+// replicaRules checks a server with "replicas": the keys of one instance
+// belong in each replica; the server's "env" and "headers" are merged
+// into its replicas, and its first replica gives its transport.
+func (l *loader) replicaRules(p string, present map[string]member, s *Server) {
+	for _, k := range []string{"command", "args", "cwd", "envFile", "url"} {
+		if m, ok := present[k]; ok {
+			l.add(m.keyOff, joinKey(p, k), fmt.Sprintf(`%q describes one instance, but this server lists "replicas"; move %q into each replica`, k, k))
+		}
+	}
+	// A server-level "type" is the type of remote replicas that give none.
+	if m, ok := present["type"]; ok && m.val.kind == kindString {
+		typ := transportNames[m.val.str]
+		for i := range s.Replicas {
+			r := &s.Replicas[i]
+			switch {
+			case typ == "" || !r.AutoDetect:
+			case typ == TransportStdio:
+				l.add(m.keyOff, joinKey(p, "type"), fmt.Sprintf(`"type" is "stdio", but replica %d has a "url"; give that replica its own "type", or remove "type" here`, i))
+			default:
+				r.Transport, r.AutoDetect = typ, false
+			}
+		}
+	}
+	for i := range s.Replicas {
+		r := &s.Replicas[i]
+		r.Env = merged(s.Env, r.Env)
+		r.Headers = merged(s.Headers, r.Headers)
+	}
+	if len(s.Replicas) == 0 {
+		return
+	}
+	first := s.Replicas[0]
+	s.Transport, s.AutoDetect = first.Transport, first.AutoDetect
+	s.Command, s.Args, s.Env, s.Cwd, s.EnvFile = first.Command, first.Args, first.Env, first.Cwd, first.EnvFile
+	s.URL, s.Headers = first.URL, first.Headers
+}
+
+// merged returns base with over's entries on top (nil when both are
+// empty).
+func merged(base, over map[string]string) map[string]string {
+	if len(base) == 0 {
+		return over
+	}
+	out := maps.Clone(base)
+	maps.Copy(out, over)
+	return out
+}
+
+var balancingKeys = []string{"ejectFor", "healthCheckInterval", "healthCheckTimeout", "maxFailures", "policy"}
+
+// balancing decodes a server's "loadBalancing".
+func (l *loader) balancing(v *node, p string, b *Balancing) {
+	if !l.object(v, p, `write e.g. {"policy": "least-inflight", "healthCheckInterval": "10s"}`) {
+		return
+	}
+	l.walk(v, p, balancingKeys, func(m member, kp string) {
+		switch m.key {
+		case "policy":
+			b.Policy, _ = l.enum(m.val, kp, []string{BalanceRoundRobin, BalanceLeastInflight, BalanceSession})
+		case "healthCheckInterval":
+			b.HealthInterval = l.timeout(m.val, kp)
+		case "healthCheckTimeout":
+			b.HealthTimeout = l.timeout(m.val, kp)
+		case "ejectFor":
+			b.EjectFor = l.timeout(m.val, kp)
+		case "maxFailures":
+			b.MaxFailures = l.count(m.val, kp, "consecutive failed calls that take a replica out of rotation", 1)
+		}
+	})
+}
+
+// count decodes a whole number of at least least; what says what it
+// counts, for the error message.
+func (l *loader) count(v *node, p, what string, least int64) int {
+	if v.kind != kindNumber {
+		l.typeErr(v, p, "a number", "")
+		return 0
+	}
+	n, ok := intValue(v.str)
+	if !ok || n < least || n > math.MaxInt32 {
+		l.add(v.off, p, fmt.Sprintf("invalid number %s; give a whole number of %s, %d or more", v.str, what, least))
+		return 0
+	}
+	return int(n)
 }
 
 // transport returns the transport named by a "type" value, or "".
@@ -673,6 +835,51 @@ func (l *loader) transportRules(n *node, p string, present map[string]member, ty
 			l.add(n.off, p, `missing "command" or "url"; add "command" to start a local server or "url" to reach a remote one`)
 		}
 	}
+}
+
+// expandedJSON returns the JSON text of v with ${VAR} references expanded
+// in every string value (not in keys), for sections decoded by the package
+// that owns them.
+func (l *loader) expandedJSON(v *node, p string, out []byte) ([]byte, bool) {
+	ok := true
+	switch v.kind {
+	case kindString:
+		s, good := l.expanded(v, p)
+		ok = good
+		out = appendJSONString(out, s)
+	case kindObject:
+		out = append(out, '{')
+		for i, m := range v.fields {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendJSONString(out, m.key)
+			out = append(out, ':')
+			var good bool
+			out, good = l.expandedJSON(m.val, joinKey(p, m.key), out)
+			ok = ok && good
+		}
+		out = append(out, '}')
+	case kindArray:
+		out = append(out, '[')
+		for i, e := range v.elems {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			var good bool
+			out, good = l.expandedJSON(e, joinIndex(p, i), out)
+			ok = ok && good
+		}
+		out = append(out, ']')
+	default:
+		out = append(out, l.data[v.off:v.end]...)
+	}
+	return out, ok
+}
+
+func appendJSONString(out []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return append(out, b...)
 }
 
 // stringMap decodes an object of strings, expanding ${VAR} in values.
@@ -764,7 +971,12 @@ func (l *loader) timeout(v *node, p string) time.Duration {
 		return 0
 	}
 	if d <= 0 {
-		l.add(v.off, p, fmt.Sprintf("timeout %s must be greater than 0; %s, or leave the key out for the default of 60s", l.raw(v), hint))
+		key := p[strings.LastIndexByte(p, '.')+1:]
+		def := "the default"
+		if key == "timeout" {
+			def = "the default of 60s"
+		}
+		l.add(v.off, p, fmt.Sprintf("%s %s must be greater than 0; %s, or leave the key out for %s", key, l.raw(v), hint, def))
 		return 0
 	}
 	return d

@@ -73,6 +73,9 @@ type Front struct {
 
 	closeWhenIdle atomic.Bool // close once no call is in flight or parked
 	stateless     bool        // serves one 2026-07-28 request: pool its back sessions
+	// token is the client's current OAuth bearer token (a plugin.Secret),
+	// the subject of token exchange for backends acting on its behalf.
+	token atomic.Value
 }
 
 type inflightReq struct {
@@ -144,6 +147,8 @@ func (g *Gateway) newFront(peer Peer, id plugin.Identity) *Front {
 	}
 	f.routed, _ = peer.(transport.RoutedWriter)
 	f.sess = plugin.Session{ID: hex.EncodeToString(rnd[:]), Identity: id}
+	f.token.Store(id.Token)
+	f.sess.Token = "" // kept in f.token only, where backends read it
 	f.log = g.log.With("component", "front", "session", f.sess.ID)
 	f.chain = plugin.Chain(g.opts.Plugins, f.route)
 	return f
@@ -154,6 +159,20 @@ func (f *Front) open(ctx context.Context) {
 	f.g.addFront(f)
 	context.AfterFunc(f.ctx, f.Close)
 }
+
+// Authenticated records the identity that one more request of the session
+// authenticated with (the caller has checked that it is the session's
+// principal): a refreshed OAuth token replaces the one that backends acting
+// on the user's behalf exchange.
+func (f *Front) Authenticated(id plugin.Identity) {
+	if id.Token != "" && id.Token != f.token.Load().(plugin.Secret) {
+		f.token.Store(id.Token)
+	}
+}
+
+// subjectToken returns the client's current OAuth bearer token, "" for
+// clients without one.
+func (f *Front) subjectToken() string { return string(f.token.Load().(plugin.Secret)) }
 
 // ID returns the session's id (random, stable for its life).
 func (f *Front) ID() string { return f.sess.ID }

@@ -20,7 +20,6 @@ import (
 	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/tracing"
 	"github.com/mcpgw/mcp-gateway/transport"
-	"github.com/mcpgw/mcp-gateway/transport/httpclient"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
 
@@ -192,27 +191,69 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 	if b.cfg.Timeout <= 0 {
 		b.cfg.Timeout = 60 * time.Second
 	}
-	var d upstream.Dialer
-	switch sc.Transport {
+	if b.cfg.Balancing.MaxFailures <= 0 { // a Server not made by config.Load
+		b.cfg.Balancing.MaxFailures = config.DefaultMaxFailures
+	}
+	if b.cfg.Balancing.EjectFor <= 0 {
+		b.cfg.Balancing.EjectFor = config.DefaultEjectFor
+	}
+	if b.cfg.Balancing.HealthInterval <= 0 {
+		b.cfg.Balancing.HealthInterval = config.DefaultHealthInterval
+	}
+	if b.cfg.Balancing.HealthTimeout <= 0 {
+		b.cfg.Balancing.HealthTimeout = config.DefaultHealthTimeout
+	}
+	b.limit = newLimiter(sc.Name, sc.MaxConcurrency, sc.MaxQueue)
+	instances := sc.Instances()
+	for i, rc := range instances {
+		rlog := log
+		if len(instances) > 1 {
+			rlog = log.With("replica", i)
+		}
+		d, err := g.replicaDialer(sc, rc, rlog)
+		if err != nil {
+			where := sc.Where
+			if len(instances) > 1 {
+				where = rc.Where
+			}
+			return nil, fmt.Errorf("%s: server %s: %w", where, sc.Name, err)
+		}
+		b.replicas = append(b.replicas, b.newReplica(i, rc, d, rlog))
+	}
+	return b, nil
+}
+
+// replicaDialer builds the dialer of one instance of sc.
+func (g *Gateway) replicaDialer(sc config.Server, rc config.Replica, log *slog.Logger) (upstream.Dialer, error) {
+	switch rc.Transport {
 	case config.TransportStdio:
-		d = &upstream.ProcessDialer{Log: log, Spec: upstream.ProcessSpec{
-			Command: sc.Command, Args: sc.Args, Env: sc.Env, Dir: sc.Cwd, MaxMessageBytes: g.maxMsg,
-		}}
+		return &upstream.ProcessDialer{Log: log, Spec: upstream.ProcessSpec{
+			Command: rc.Command, Args: rc.Args, Env: rc.Env, Dir: rc.Cwd, MaxMessageBytes: g.maxMsg,
+		}}, nil
 	case config.TransportHTTP, config.TransportSSE:
 		dial := g.opts.DialRemote
 		if dial == nil {
 			dial = httpDialer
 		}
-		var err error
-		if d, err = dial(sc, g.maxMsg, log); err != nil {
-			return nil, fmt.Errorf("%s: server %s: %w", sc.Where, sc.Name, err)
-		}
-	default:
-		return nil, fmt.Errorf("server %s: unknown transport %q", sc.Name, sc.Transport)
+		one := sc
+		one.Transport, one.AutoDetect, one.URL, one.Headers = rc.Transport, rc.AutoDetect, rc.URL, rc.Headers
+		return dial(one, g.maxMsg, log)
 	}
-	b.dialer = d
-	b.sv = upstream.NewSupervisor(upstream.SupervisorOptions{
-		Name:       sc.Name,
+	return nil, fmt.Errorf("unknown transport %q", rc.Transport)
+}
+
+// newReplica returns the replica and its supervisor.
+func (b *backend) newReplica(index int, rc config.Replica, d upstream.Dialer, log *slog.Logger) *replica {
+	g, name := b.g, b.cfg.Name
+	r := &replica{b: b, index: index, cfg: rc, dialer: d, log: log}
+	detail := func(s string) string {
+		if len(b.cfg.Replicas) > 1 {
+			return fmt.Sprintf("replica %d: %s", index, s)
+		}
+		return s
+	}
+	r.sv = upstream.NewSupervisor(upstream.SupervisorOptions{
+		Name:       name,
 		Dialer:     d,
 		Handler:    b,
 		InitParams: g.waitInitParams,
@@ -222,43 +263,27 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 				return err
 			}
 			if ev := g.opts.BackendEvent; ev != nil {
-				_, _, restarts := b.sv.Status()
+				_, _, restarts := r.sv.Status()
 				typ := "ready"
 				if restarts > 0 {
 					typ = "restarted"
 				}
-				ev(sc.Name, typ, s.Init.ProtocolVersion)
+				ev(name, typ, detail(s.Init.ProtocolVersion))
 			}
 			return nil
 		},
 		OnDown: func(err error) {
 			if ev := g.opts.BackendEvent; ev != nil {
-				detail := ""
+				msg := ""
 				if err != nil {
-					detail = err.Error()
+					msg = err.Error()
 				}
-				ev(sc.Name, "down", detail)
+				ev(name, "down", detail(msg))
 			}
 		},
 		Log: log,
 	})
-	return b, nil
-}
-
-// httpDialer connects remote servers with transport/httpclient: streamable
-// HTTP, legacy SSE, or either when the config gives no type.
-func httpDialer(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstream.Dialer, error) {
-	mode := sc.Transport
-	if sc.AutoDetect {
-		mode = httpclient.ModeAuto
-	}
-	return remoteDialer{httpclient.Options{URL: sc.URL, Mode: mode, Headers: sc.Headers, MaxMessageBytes: maxMessageBytes, Logger: log}}, nil
-}
-
-type remoteDialer struct{ o httpclient.Options }
-
-func (d remoteDialer) Dial(ctx context.Context) (transport.Conn, error) {
-	return httpclient.Dial(ctx, d.o)
+	return r
 }
 
 // Start starts every backend concurrently. It returns at once; backends
@@ -266,11 +291,12 @@ func (d remoteDialer) Dial(ctx context.Context) (transport.Conn, error) {
 func (g *Gateway) Start(ctx context.Context) {
 	ctx, g.cancel = context.WithCancel(ctx)
 	for _, b := range g.backends {
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			b.sv.Run(ctx)
-		}()
+		for _, r := range b.replicas {
+			g.wg.Go(func() { r.sv.Run(ctx) })
+			if len(b.replicas) > 1 {
+				g.wg.Go(func() { r.healthChecks(ctx) })
+			}
+		}
 	}
 	go func() {
 		g.WaitSettled(ctx)
@@ -300,10 +326,12 @@ func (g *Gateway) Close() {
 // attempt (successfully or not), or ctx ends.
 func (g *Gateway) WaitSettled(ctx context.Context) {
 	for _, b := range g.backends {
-		select {
-		case <-b.sv.Settled():
-		case <-ctx.Done():
-			return
+		for _, r := range b.replicas {
+			select {
+			case <-r.sv.Settled():
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
@@ -425,13 +453,17 @@ func (f *Front) listening() bool {
 
 // backend is one configured, active server and its supervised session.
 type backend struct {
-	g      *Gateway
-	cfg    config.Server
-	log    *slog.Logger
-	sv     *upstream.Supervisor // the shared session: catalog, health, shared calls
-	dialer upstream.Dialer
+	g   *Gateway
+	cfg config.Server
+	log *slog.Logger
+	// replicas are the server's instances (one unless the config lists
+	// "replicas"); each supervises a shared session that feeds the
+	// catalog, is health-checked and serves shared calls.
+	replicas []*replica
+	rr       atomic.Uint64 // round-robin position
+	limit    *limiter      // nil: no bound on calls in flight
 	// perClient: each front session gets its own back session (see
-	// Options.MultiClient); the supervised one then only feeds the catalog.
+	// Options.MultiClient); the supervised ones then only feed the catalog.
 	perClient bool
 	era       atomic.Value // upstream.Era*: found by the first handshake, then kept
 	pool      backPool     // idle per-client sessions of stateless clients
@@ -579,7 +611,7 @@ func fetchPages(resultKey string, call func(params []byte) ([]byte, error)) ([][
 
 // refetch re-reads one kind of list after the backend said it changed.
 func (b *backend) refetch(k catalog.Kind) {
-	s, err := b.sv.Session()
+	s, err := b.anySession()
 	if err != nil {
 		return // the next onReady fetches everything
 	}
@@ -767,7 +799,7 @@ func (g *Gateway) metadata(only string) ([]byte, error) {
 		case b == nil:
 			m.Error = "server is disabled in the config"
 		default:
-			st, err, _ := b.sv.Status()
+			st, err, _ := b.status()
 			b.mu.Lock()
 			if b.caps != nil {
 				m.Capabilities = b.caps
@@ -824,6 +856,19 @@ type ServerStatus struct {
 	Tools     int    // tools the backend lists (before allow/deny)
 	Prompts   int
 	Resources int
+	Era       string // upstream.EraLegacy or EraModern once known
+	Replicas  []ReplicaStatus
+}
+
+// ReplicaStatus is one instance of a server.
+type ReplicaStatus struct {
+	Index        int
+	Target       string // URL or command
+	State        string // ready, starting, down, stopped
+	Error        string // why it is down or out of rotation
+	Restarts     int64
+	Inflight     int64
+	EjectedUntil time.Time // out of rotation until then; zero: in rotation
 }
 
 // Servers returns the status of every configured server, in config order.
@@ -838,13 +883,32 @@ func (g *Gateway) Servers() []ServerStatus {
 		case b == nil:
 			st.State = "disabled"
 		default:
-			state, err, restarts := b.sv.Status()
+			state, err, restarts := b.status()
 			st.State, st.Restarts, st.Inflight = string(state), restarts, b.inflight.Load()
 			if err != nil {
 				st.Error = err.Error()
 			}
-			if s, err := b.sv.Session(); err == nil {
+			if s, err := b.anySession(); err == nil {
 				st.Protocol = s.Init.ProtocolVersion
+			}
+			st.Era, _ = b.era.Load().(string)
+			for _, r := range b.replicas {
+				rs := ReplicaStatus{Index: r.index, Target: r.cfg.URL, Inflight: r.inflight.Load()}
+				if rs.Target == "" {
+					rs.Target = r.cfg.Command
+				}
+				state, err, restarts := r.sv.Status()
+				rs.State, rs.Restarts = string(state), restarts
+				if err != nil {
+					rs.Error = err.Error()
+				}
+				if until := r.ejectedUntil(); time.Now().Before(until) {
+					rs.EjectedUntil = until
+					r.mu.Lock()
+					rs.Error = r.lastFault
+					r.mu.Unlock()
+				}
+				st.Replicas = append(st.Replicas, rs)
 			}
 			b.mu.Lock()
 			st.Tools, st.Prompts, st.Resources = len(b.lists[catalog.Tools]), len(b.lists[catalog.Prompts]), len(b.lists[catalog.Resources])

@@ -3,12 +3,14 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
+	"github.com/mcpgw/mcp-gateway/transport"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
 
@@ -53,17 +55,20 @@ type clientBack struct {
 const backSessionTimeout = 60 * time.Second
 
 // backSession returns the back session that serves this client's calls to
-// b: the shared one, or the client's own, dialed and initialized with the
-// client's initialize params on first use and again after it ended.
-func (f *Front) backSession(ctx context.Context, b *backend) (*upstream.Session, error) {
+// b, with the ticket the call holds on its replica: a shared one, balanced
+// over the replicas, or the client's own, dialed and initialized with the
+// client's initialize params on first use and again after it ended. tried
+// are replicas this call already failed on: the client's own session is
+// then replaced by one on another replica.
+func (f *Front) backSession(ctx context.Context, b *backend, tried []*replica) (*upstream.Session, ticket, error) {
 	if !b.perClient {
-		return b.sv.Session()
+		return b.sharedSession(f.sess.ID, tried)
 	}
 	for {
 		f.mu.Lock()
 		if f.closed {
 			f.mu.Unlock()
-			return nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "the client session is closing"}
+			return nil, ticket{}, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "the client session is closing"}
 		}
 		cb := f.backs[b]
 		if cb == nil {
@@ -75,12 +80,12 @@ func (f *Front) backSession(ctx context.Context, b *backend) (*upstream.Session,
 			}
 			f.mu.Unlock()
 			if cb.pool != "" {
-				cb.s, cb.h = b.lease(cb.pool)
+				cb.s, cb.h = b.lease(cb.pool, tried)
 			}
 			if cb.s != nil {
 				cb.h.f.Store(f)
 			} else {
-				cb.s, cb.h, cb.err = f.dialBack(b, params)
+				cb.s, cb.h, cb.err = f.dialBack(b, params, tried)
 			}
 			if cb.err != nil {
 				f.mu.Lock()
@@ -90,52 +95,84 @@ func (f *Front) backSession(ctx context.Context, b *backend) (*upstream.Session,
 				f.mu.Unlock()
 			}
 			close(cb.ready)
-			return cb.s, cb.err
+			if cb.err != nil {
+				return nil, ticket{}, cb.err
+			}
+			return cb.s, ticket{r: cb.h.r}, nil
 		}
 		f.mu.Unlock()
 		select {
 		case <-cb.ready:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, ticket{}, ctx.Err()
 		}
 		if cb.err != nil {
-			return nil, cb.err
+			return nil, ticket{}, cb.err
 		}
 		select {
 		case <-cb.s.Done():
 			// It ended (the backend restarted or expired the session):
 			// replace it, once, whoever notices first.
-			f.mu.Lock()
-			if f.backs[b] == cb {
-				delete(f.backs, b)
-			}
-			f.mu.Unlock()
-			continue
 		default:
-			return cb.s, nil
+			if !slices.Contains(tried, cb.h.r) {
+				return cb.s, ticket{r: cb.h.r}, nil
+			}
+			// The call failed on this session's replica: move the
+			// client to another one.
+			cb.s.Close()
 		}
+		f.mu.Lock()
+		if f.backs[b] == cb {
+			delete(f.backs, b)
+		}
+		f.mu.Unlock()
 	}
 }
 
-// dialBack opens and initializes a per-client back session. It is bound to
-// the front session's life, not to the call that needed it.
-func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, *frontHandler, error) {
+// dialBack opens and initializes a per-client back session on a replica
+// chosen for this client (never one of tried). It is bound to the front
+// session's life, not to the call that needed it.
+func (f *Front) dialBack(b *backend, params []byte, tried []*replica) (*upstream.Session, *frontHandler, error) {
 	if params == nil {
 		params = f.g.initParams
 	}
+	if ud, ok := b.replicas[0].dialer.(userDialer); ok && ud.NeedsSubject() && f.subjectToken() == "" {
+		return nil, nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "it acts on behalf of each user with an OAuth token exchange, " +
+			"and this client did not authenticate with an OAuth bearer token (API keys and stdio clients have none to exchange)"}
+	}
+	r, t := b.pick(f.sess.ID, tried, false)
+	if r == nil {
+		return nil, nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "no other replica is available to retry on"}
+	}
 	ctx, cancel := context.WithTimeout(f.ctx, backSessionTimeout)
 	defer cancel()
-	conn, err := b.dialer.Dial(ctx)
+	h := &frontHandler{b: b, r: r}
+	h.f.Store(f)
+	var conn transport.Conn
+	var err error
+	if ud, ok := r.dialer.(userDialer); ok {
+		// The session acts for whichever client holds it now (a pooled
+		// one moves to the principal's next request).
+		conn, err = ud.DialFor(ctx, func() string {
+			if f := h.f.Load(); f != nil {
+				return f.subjectToken()
+			}
+			return ""
+		})
+	} else {
+		conn, err = r.dialer.Dial(ctx)
+	}
 	if err != nil {
+		r.done(t, err)
 		return nil, nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "could not open a session for this client: " + err.Error()}
 	}
-	h := &frontHandler{b: b}
-	h.f.Store(f)
-	s := upstream.NewSession(b.cfg.Name, conn, h, b.log.With("session", f.sess.ID))
+	s := upstream.NewSession(b.cfg.Name, conn, h, r.log.With("session", f.sess.ID))
 	if err := b.handshake(ctx, s, params); err != nil {
 		s.Close()
+		r.done(t, replicaFault(f.ctx, err))
 		return nil, nil, &upstream.UnavailableError{Server: b.cfg.Name, Reason: fmt.Sprintf("could not open a session for this client: %v", err)}
 	}
+	r.done(t, nil)
 	b.mu.Lock()
 	level := b.logLevel
 	b.mu.Unlock()
@@ -153,10 +190,10 @@ func (f *Front) dialBack(b *backend, params []byte) (*upstream.Session, *frontHa
 // (one client, stdio).
 func (f *Front) existingBackSession(b *backend) *upstream.Session {
 	if !b.perClient {
-		if f.g.opts.MultiClient {
-			return nil
+		if f.g.opts.MultiClient || len(b.replicas) > 1 {
+			return nil // which replica is not this client's
 		}
-		s, _ := b.sv.Session()
+		s, _ := b.replicas[0].sv.Session()
 		return s
 	}
 	f.mu.Lock()
@@ -198,6 +235,7 @@ func closeClientBacks(backs map[*backend]*clientBack) {
 type frontHandler struct {
 	f atomic.Pointer[Front]
 	b *backend
+	r *replica // the replica the session is open on
 }
 
 var _ upstream.Handler = (*frontHandler)(nil)

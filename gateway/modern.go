@@ -437,7 +437,7 @@ func (f *Front) releaseSubscriptions() {
 		}
 		s := f.existingBackSession(b)
 		if !b.perClient {
-			s, _ = b.sv.Session()
+			s, _ = b.anySession()
 		}
 		if s != nil && s.Init.Modern {
 			_, _ = b.modernSubscription(s, "resources/unsubscribe", append(jsonrpc.AppendString([]byte(`{"uri":`), k.uri), '}'))

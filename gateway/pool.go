@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -35,19 +36,30 @@ type pooledBack struct {
 	timer *time.Timer
 }
 
-// lease takes a live idle session for key from the pool, or returns nil.
-func (b *backend) lease(key string) (*upstream.Session, *frontHandler) {
+// lease takes a live idle session for key from the pool, on a replica in
+// rotation and not one of tried, or returns nil.
+func (b *backend) lease(key string, tried []*replica) (*upstream.Session, *frontHandler) {
 	b.pool.mu.Lock()
 	defer b.pool.mu.Unlock()
 	list := b.pool.idle[key]
-	for len(list) > 0 {
-		p := list[len(list)-1]
-		list = list[:len(list)-1]
+	now := time.Now()
+	for i := len(list) - 1; i >= 0; i-- {
+		p := list[i]
+		select {
+		case <-p.s.Done():
+			// It ended while idle.
+		default:
+			if slices.Contains(tried, p.h.r) || now.Before(p.h.r.ejectedUntil()) {
+				continue // left for later
+			}
+		}
+		list = append(list[:i:i], list[i+1:]...)
 		b.pool.n--
 		p.timer.Stop()
 		select {
 		case <-p.s.Done():
-			continue // it ended while idle
+			p.s.Close()
+			continue
 		default:
 		}
 		b.pool.setLocked(key, list)

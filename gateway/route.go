@@ -223,19 +223,55 @@ func (f *Front) forwardRenamed(ctx context.Context, c *plugin.Call, k catalog.Ki
 // forward sends one call to a backend and waits for the answer. A progress
 // token in params._meta is swapped for the back session's own and restored,
 // with its original JSON type, on each progress notification.
+//
+// The call waits for a slot under the server's "maxConcurrency". When its
+// replica fails it (see replicaFault) and the call is safe to send again,
+// it is sent to another replica, never to the same one twice.
 func (f *Front) forward(ctx context.Context, server, method string, params []byte) ([]byte, error) {
 	b := f.g.byName[server]
 	if b == nil {
 		return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %q is not running in this gateway", server)}
 	}
-	s, err := f.backSession(ctx, b)
-	if err != nil {
+	if err := b.limit.acquire(ctx); err != nil {
 		return nil, err
+	}
+	defer b.limit.release()
+	var tried []*replica
+	for {
+		res, t, err := f.forwardOnce(ctx, b, method, params, tried)
+		if t.r == nil {
+			return res, err
+		}
+		fault := replicaFault(ctx, err)
+		t.r.done(t, fault)
+		if fault == nil || len(tried)+1 >= len(b.replicas) || !f.safeToRetry(method, requestName(ctx)) {
+			return res, err
+		}
+		tried = append(tried, t.r)
+		f.log.Warn("call failed on a replica; retrying on another", "server", server, "method", method, "replica", t.r.index, "err", err)
+	}
+}
+
+// requestName is the exposed tool name of the client request ctx serves.
+func requestName(ctx context.Context) string {
+	if r, _ := ctx.Value(requestKey{}).(*inflightReq); r != nil {
+		return r.name
+	}
+	return ""
+}
+
+// forwardOnce sends the call on one back session, not on tried replicas.
+// The ticket names the replica it went to (none when no session was
+// found).
+func (f *Front) forwardOnce(ctx context.Context, b *backend, method string, params []byte, tried []*replica) ([]byte, ticket, error) {
+	s, t, err := f.backSession(ctx, b, tried)
+	if err != nil {
+		return nil, ticket{}, err
 	}
 	r, _ := ctx.Value(requestKey{}).(*inflightReq) // nil for the gateway's own calls
 	params, answered, err := f.adaptToEra(ctx, r, b, s, method, params)
 	if err != nil || answered != nil {
-		return answered, err
+		return answered, t, err
 	}
 	var opts upstream.CallOptions
 	if s.Init.Modern && method == "tools/call" && r != nil {
@@ -270,12 +306,14 @@ func (f *Front) forward(ctx context.Context, server, method string, params []byt
 		}
 	}
 	b.inflight.Add(1)
+	t.r.inflight.Add(1)
 	res, err := s.CallTimeout(ctx, b.cfg.Timeout, method, params, opts)
+	t.r.inflight.Add(-1)
 	b.inflight.Add(-1)
 	if err == nil && s.Init.Modern && mayNeedInput[method] && (r == nil || !r.modern) {
-		return f.answerInputRequests(ctx, b, s, method, params, res, opts)
+		res, err = f.answerInputRequests(ctx, b, s, method, params, res, opts)
 	}
-	return res, err
+	return res, t, err
 }
 
 func progressToken(params []byte) []byte {

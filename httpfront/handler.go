@@ -424,6 +424,8 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Mcp-Session-Id", s.id)
 	} else if s, ok = h.lookup(w, m.ID, sid, id.Principal); !ok {
 		return
+	} else {
+		s.front.Authenticated(id)
 	}
 	s.touch()
 	s.active.Add(1)

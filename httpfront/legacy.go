@@ -59,6 +59,7 @@ func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.touch()
+	s.front.Authenticated(id)
 	s.front.ReceiveParsed(m)
 	w.WriteHeader(http.StatusAccepted)
 }

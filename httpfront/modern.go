@@ -184,6 +184,7 @@ func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, id plu
 	if f != nil {
 		// A retry with answers: it continues the parked call where it runs.
 		f.Peer().(*requestPeer).st.Store(st)
+		f.Authenticated(id)
 	} else {
 		p := &requestPeer{}
 		p.st.Store(st)

@@ -29,6 +29,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
@@ -56,7 +57,30 @@ type Identity struct {
 	Principal string   // authenticated name; "local" on stdio, "anonymous" without authentication
 	Roles     []string // roles of the principal
 	Scopes    []string // OAuth scopes granted to the token
+	// Token is the OAuth bearer token the client authenticated with;
+	// empty for API keys, stdio and anonymous clients. It is what the
+	// gateway exchanges (RFC 8693) for a backend that acts on the user's
+	// behalf, and it is never logged nor sent to a backend.
+	Token Secret
 }
+
+// Secret is a credential that does not print itself: fmt, slog and JSON
+// show "[redacted]". Convert it to string only where the value is used.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return redacted }
+
+// GoString implements fmt.GoStringer.
+func (Secret) GoString() string { return redacted }
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON implements json.Marshaler.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 
 // Session describes the client side of a call.
 type Session struct {
@@ -86,6 +110,7 @@ type Call struct {
 	argsOnce sync.Once
 	args     map[string]any
 	argsErr  error
+	changed  bool // SetArguments was called
 }
 
 // RawArguments returns params.arguments as raw JSON (nil if absent).
@@ -107,7 +132,8 @@ func (c *Call) Arguments() (map[string]any, error) {
 	return c.args, c.argsErr
 }
 
-// SetArguments replaces params.arguments with the raw JSON object args.
+// SetArguments replaces params.arguments with the raw JSON object args
+// and marks the arguments changed (see [Call.ArgumentsChanged]).
 func (c *Call) SetArguments(args []byte) error {
 	p, err := jsonrpc.SetField(c.Params, "arguments", args)
 	if err != nil {
@@ -116,8 +142,15 @@ func (c *Call) SetArguments(args []byte) error {
 	c.Params = p
 	c.argsOnce = sync.Once{}
 	c.args, c.argsErr = nil, nil
+	c.changed = true
 	return nil
 }
+
+// ArgumentsChanged reports whether a plugin replaced the arguments with
+// SetArguments (even with equal bytes) since the call arrived. The cache
+// uses it: masked arguments no longer say what the client asked for, so
+// their result must not be reused for another call.
+func (c *Call) ArgumentsChanged() bool { return c.changed }
 
 // Result is the answer to a call: a raw JSON-RPC result.
 type Result struct {

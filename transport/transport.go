@@ -63,6 +63,17 @@ var ErrClosed = errors.New("connection closed")
 // gone and the caller must run the initialize handshake again on a new Conn.
 var ErrSessionExpired = errors.New("session expired")
 
+// RequestError is what Read returns, in place of an answer, when the
+// transport could not deliver one request or receive its answer while the
+// connection itself lives on (over HTTP: one POST that failed). The
+// reader fails that request; it is not an error answer of the server.
+type RequestError struct {
+	ID     []byte // the request's raw JSON-RPC id
+	Reason string // what happened, safe to show to clients (no URL)
+}
+
+func (e *RequestError) Error() string { return e.Reason }
+
 // TooLargeError reports a message larger than the configured limit.
 type TooLargeError struct {
 	Limit int // the limit in bytes

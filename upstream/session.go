@@ -164,6 +164,14 @@ func (s *Session) readLoop() {
 		var b []byte
 		b, err = s.conn.Read()
 		if err != nil {
+			var re *transport.RequestError
+			if errors.As(err, &re) {
+				// One request failed in the transport, not the session.
+				if id, ok := parseInt(re.ID); ok {
+					s.fail(id, &UnavailableError{Server: s.server, Reason: re.Reason})
+				}
+				continue
+			}
 			var tl *transport.TooLargeError
 			if errors.As(err, &tl) {
 				// The message is lost, not the session. If it was the

@@ -61,7 +61,13 @@ func identify(a *auth.Authenticator) func(*http.Request) (plugin.Identity, error
 			}
 			return plugin.Identity{}, err
 		}
-		return plugin.Identity{Principal: p.Name, Roles: p.Roles, Scopes: p.Scopes}, nil
+		id := plugin.Identity{Principal: p.Name, Roles: p.Roles, Scopes: p.Scopes}
+		if p.Method != auth.MethodAPIKey {
+			// An OAuth token can be exchanged for a backend's (RFC 8693);
+			// an API key is the gateway's own secret and never leaves it.
+			id.Token = plugin.Secret(auth.BearerToken(r))
+		}
+		return id, nil
 	}
 }
 

@@ -64,12 +64,16 @@ type Options struct {
 	Logger          *slog.Logger
 }
 
-var defaultClient = &http.Client{Transport: &http.Transport{
+// DefaultTransport is the connection pool of the default client; wrap it
+// (for example to add credentials) to share its connections.
+var DefaultTransport http.RoundTripper = &http.Transport{
 	Proxy:               http.ProxyFromEnvironment,
 	MaxIdleConnsPerHost: 64,
 	IdleConnTimeout:     90 * time.Second,
 	ForceAttemptHTTP2:   true,
-}}
+}
+
+var defaultClient = &http.Client{Transport: DefaultTransport}
 
 const (
 	// queueLen bounds the messages received but not yet Read: a slow
@@ -1079,8 +1083,8 @@ func (c *conn) postSSE(msg []byte) error {
 
 // answerError fails a request whose exchange went wrong with a JSON-RPC
 // error answer: the server's own, if it sent one with its error status,
-// else one saying what happened without naming the URL (answers reach
-// clients). A connection that failed or closed fails its requests itself.
+// else a *transport.RequestError saying what happened without naming the
+// URL (it reaches clients). A connection that failed or closed fails its requests itself.
 func (c *conn) answerError(out outgoing, err error) {
 	if c.ctx.Err() != nil {
 		return
@@ -1109,7 +1113,7 @@ func (c *conn) answerError(out outgoing, err error) {
 	case he != nil:
 		msg = he.public
 	}
-	c.deliver(jsonrpc.AppendErrorResponse(nil, out.id, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, msg, nil)), nil)
+	_ = c.push(item{err: &transport.RequestError{ID: out.id, Reason: msg}}) // fails only when closing
 }
 
 // Close ends the session (DELETE, best effort) and every stream.

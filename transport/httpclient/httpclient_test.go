@@ -206,6 +206,28 @@ func mustWrite(t *testing.T, c transport.Conn, msg string) {
 
 // errorAnswer checks that msg is an error answer to id and returns its
 // message.
+// readFailure reads the failure of request id: the transport's
+// *transport.RequestError for it, or the server's own error answer; it
+// returns the reason or the answer's message.
+func readFailure(t *testing.T, c transport.Conn, id string) string {
+	t.Helper()
+	b, err := read(t, c)
+	var re *transport.RequestError
+	switch {
+	case errors.As(err, &re):
+		if string(re.ID) != id {
+			t.Fatalf("a request error for id %s, want one for %s", re.ID, id)
+		}
+		if strings.Contains(re.Reason, "127.0.0.1") || strings.Contains(re.Reason, "hunter2") {
+			t.Errorf("the reason names the URL: %s", re.Reason)
+		}
+		return re.Reason
+	case err != nil:
+		t.Fatalf("Read: %v", err)
+	}
+	return errorAnswer(t, string(b), id)
+}
+
 func errorAnswer(t *testing.T, msg, id string) string {
 	t.Helper()
 	m, err := jsonrpc.Parse([]byte(msg))
@@ -472,11 +494,11 @@ func TestSessionExpired(t *testing.T) {
 		srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }))
 		c := mustDial(t, Options{URL: srv.URL, Mode: ModeStreamable})
 		mustWrite(t, c, callReq)
-		if msg := errorAnswer(t, mustRead(t, c), "7"); !strings.Contains(msg, "404 Not Found") {
+		if msg := readFailure(t, c, "7"); !strings.Contains(msg, "404 Not Found") {
 			t.Errorf("error answer = %q", msg)
 		}
 		mustWrite(t, c, callReq) // the Conn still works
-		errorAnswer(t, mustRead(t, c), "7")
+		readFailure(t, c, "7")
 	})
 }
 
@@ -628,7 +650,7 @@ func TestAnswerStreamResumed(t *testing.T) {
 		c := mustDial(t, Options{URL: srv.URL, Mode: ModeStreamable})
 		mustWrite(t, c, callReq)
 		mustRead(t, c)
-		if msg := errorAnswer(t, mustRead(t, c), "7"); !strings.Contains(msg, "without answering") {
+		if msg := readFailure(t, c, "7"); !strings.Contains(msg, "without answering") {
 			t.Errorf("error answer %q", msg)
 		}
 	})
@@ -852,7 +874,7 @@ func TestAutoDetect(t *testing.T) {
 		srv := serve(t, h)
 		c := mustDial(t, Options{URL: srv.URL, Mode: ModeAuto})
 		mustWrite(t, c, initReq)
-		if msg := errorAnswer(t, mustRead(t, c), `"init"`); msg != "500 Internal Server Error: on fire" {
+		if msg := readFailure(t, c, `"init"`); msg != "500 Internal Server Error: on fire" {
 			t.Errorf("error answer %q", msg)
 		}
 		for _, r := range rec.all() {
@@ -867,7 +889,7 @@ func TestAutoDetect(t *testing.T) {
 		c := mustDial(t, Options{URL: srv.URL + "/mcp", Mode: ModeAuto})
 		mustWrite(t, c, initReq)
 		want := "streamable HTTP: 404 Not Found: 404 page not found; legacy SSE: 404 Not Found: 404 page not found (not an SSE endpoint)"
-		if msg := errorAnswer(t, mustRead(t, c), `"init"`); msg != want {
+		if msg := readFailure(t, c, `"init"`); msg != want {
 			t.Errorf("error answer\n got %q\nwant %q", msg, want)
 		}
 	})
@@ -908,16 +930,22 @@ func TestErrorAnswers(t *testing.T) {
 			u := strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1) + "/mcp?token=s3cret#frag"
 			c := mustDial(t, Options{URL: u, Mode: ModeStreamable})
 			mustWrite(t, c, callReq)
-			msg := mustRead(t, c)
-			if tt.ctype == "application/json" && msg != tt.body {
-				t.Errorf("the server's error answer was changed: %s", msg)
+			var got string
+			if tt.ctype == "application/json" {
+				msg := mustRead(t, c)
+				if msg != tt.body {
+					t.Errorf("the server's error answer was changed: %s", msg)
+				}
+				got = errorAnswer(t, msg, "7")
+			} else {
+				got = readFailure(t, c, "7")
 			}
-			if got := errorAnswer(t, msg, "7"); got != tt.want {
+			if got != tt.want {
 				t.Errorf("error answer\n got %q\nwant %q", got, tt.want)
 			}
 			host := strings.TrimPrefix(srv.URL, "http://")
-			if strings.Contains(msg, host) {
-				t.Errorf("the error answer names the server: %s", msg)
+			if strings.Contains(got, host) {
+				t.Errorf("the error answer names the server: %s", got)
 			}
 			err := c.Write([]byte(initialized))
 			if err == nil {
@@ -950,9 +978,9 @@ func TestUnreachable(t *testing.T) {
 	for _, mode := range []string{ModeStreamable, ModeAuto} {
 		c := mustDial(t, Options{URL: u, Mode: mode})
 		mustWrite(t, c, callReq)
-		msg := mustRead(t, c)
-		if got := errorAnswer(t, msg, "7"); got != "could not reach the server: connection refused" {
-			t.Errorf("%s: error answer %q", mode, got)
+		msg := readFailure(t, c, "7")
+		if msg != "could not reach the server: connection refused" {
+			t.Errorf("%s: error answer %q", mode, msg)
 		}
 		werr := c.Write([]byte(initialized))
 		if werr == nil || !strings.Contains(werr.Error(), "POST http://"+addr+"/mcp: could not reach the server") {
@@ -1059,10 +1087,11 @@ func TestTooLarge(t *testing.T) {
 						t.Errorf("head %.60s", tl.Head)
 					}
 				case "ERROR":
-					if err != nil {
-						t.Fatal(err)
+					var re *transport.RequestError
+					if !errors.As(err, &re) || string(re.ID) != "7" {
+						t.Fatalf("Read = %.80s, %v; want the request's failure", b, err)
 					}
-					if msg := errorAnswer(t, string(b), "7"); !strings.Contains(msg, "larger than the 1000-byte limit") {
+					if msg := re.Reason; !strings.Contains(msg, "larger than the 1000-byte limit") {
 						t.Errorf("error answer %q", msg)
 					}
 				default:
