@@ -150,10 +150,7 @@ func (r *replica) ejectedUntil() time.Time {
 }
 
 // ready reports whether the replica's supervised session is up.
-func (r *replica) ready() bool {
-	_, err := r.sv.Session()
-	return err == nil
-}
+func (r *replica) ready() bool { return r.sv.Ready() }
 
 // replicaFault returns err when it says that the replica failed the call:
 // it could not be reached, lost the connection or did not answer in time.

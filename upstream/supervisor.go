@@ -99,6 +99,9 @@ func (sv *Supervisor) Session() (*Session, error) {
 	return nil, &UnavailableError{Server: sv.o.Name, Reason: reason}
 }
 
+// Ready reports whether a session is up (Session would return it).
+func (sv *Supervisor) Ready() bool { return sv.session.Load() != nil }
+
 // Status returns the state, the last error and the number of restarts.
 func (sv *Supervisor) Status() (State, error, int64) {
 	sv.mu.Lock()
