@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,5 +284,41 @@ func TestOverloadSheds(t *testing.T) {
 	}
 	if !fastBeforeSlow {
 		t.Error("the fast server answered only after a slow call finished")
+	}
+}
+
+// mcp-gateway servers shows a server's replicas with their state, and the
+// era and tool count of each server.
+func TestServersCommandShowsReplicas(t *testing.T) {
+	b := build(t)
+	cfg := writeConfig(t, map[string]any{"mcpServers": map[string]any{
+		"pair": map[string]any{"replicas": []map[string]any{
+			{"command": b.kitchen, "args": []string{"-name", "pair", "-tools", "3"}},
+			{"command": "/nonexistent/replica"},
+		}},
+	}})
+	cmd := exec.Command(b.gateway, "servers", "--mcp-json-path", cfg)
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+t.TempDir())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("servers: %v\n%s", err, out)
+	}
+	lines := strings.Split(string(out), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("servers output:\n%s", out)
+	}
+	head := strings.Fields(lines[0])
+	if !slices.Equal(head, []string{"SERVER", "TRANSPORT", "STATE", "ERA", "PROTOCOL", "TOOLS", "PROMPTS", "RESOURCES", "ERROR"}) {
+		t.Errorf("header %q", lines[0])
+	}
+	row := strings.Fields(lines[1])
+	if len(row) < 6 || row[0] != "pair" || row[2] != "ready" || row[3] != "legacy" {
+		t.Errorf("server row %q: want pair, ready, legacy era", lines[1])
+	}
+	if !strings.Contains(lines[2], "replica 0") || !strings.Contains(lines[2], b.kitchen) || !strings.Contains(lines[2], "ready") {
+		t.Errorf("replica 0 row %q", lines[2])
+	}
+	if !strings.Contains(lines[3], "replica 1") || !strings.Contains(lines[3], "/nonexistent/replica") || !strings.Contains(lines[3], "no such file") {
+		t.Errorf("replica 1 row %q", lines[3])
 	}
 }

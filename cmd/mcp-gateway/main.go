@@ -459,10 +459,20 @@ func inspect(what string, args []string, stdout, stderr io.Writer) int {
 	w := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	switch what {
 	case "servers":
-		fmt.Fprintln(w, "SERVER\tTRANSPORT\tSTATE\tPROTOCOL\tTOOLS\tPROMPTS\tRESOURCES\tERROR")
+		fmt.Fprintln(w, "SERVER\tTRANSPORT\tSTATE\tERA\tPROTOCOL\tTOOLS\tPROMPTS\tRESOURCES\tERROR")
 		for _, s := range g.Servers() {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.Name, s.Transport, s.State, s.Protocol, s.Tools, s.Prompts, s.Resources, s.Error)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.Name, s.Transport, s.State, s.Era, s.Protocol, s.Tools, s.Prompts, s.Resources, s.Error)
 			failed = failed || s.State == "down"
+			if len(s.Replicas) < 2 {
+				continue
+			}
+			for _, r := range s.Replicas {
+				state := r.State
+				if !r.EjectedUntil.IsZero() {
+					state += ", out of rotation until " + r.EjectedUntil.Format(time.TimeOnly)
+				}
+				fmt.Fprintf(w, "  replica %d\t%s\t%s\t\t\t\t\t\t%s\n", r.Index, r.Target, state, r.Error)
+			}
 		}
 	case "tools":
 		fmt.Fprintln(w, "TOOL\tSERVER\tDESCRIPTION")
