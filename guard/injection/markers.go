@@ -730,9 +730,11 @@ func urlExtent(text []byte, i int) int {
 	j := i
 	paren := 0
 	end := min(len(text), i+4096)
+	lt := false // a '<' in text[i:j]
 	for j < end {
 		c := text[j]
 		if urlStop[c] == 0 {
+			lt = lt || c == '<'
 			j++
 			continue
 		}
@@ -748,7 +750,7 @@ func urlExtent(text []byte, i int) int {
 			paren--
 		} else if c == '>' {
 			// keep <placeholder>, stop at the end of an <https://...> autolink
-			if bytes.LastIndexByte(text[i:j], '<') < 0 {
+			if !lt {
 				break
 			}
 		}
@@ -1098,9 +1100,14 @@ func checkShellPipe(st *state, t token, _ int) {
 	if between := text[j+1 : t.start]; len(bytes.TrimSpace(between)) > 0 && !bytes.Contains(between, []byte("sudo")) {
 		return
 	}
-	ls := bytes.LastIndexByte(text[:j], '\n') + 1
-	if j-ls > 600 {
-		ls = j - 600
+	// The line before the pipe, at most 600 bytes of it (searched only
+	// that far back, so that a line of pipes stays linear).
+	lo := max(0, j-601)
+	ls := j - 600
+	if k := bytes.LastIndexByte(text[lo:j], '\n'); k >= 0 {
+		ls = lo + k + 1
+	} else if lo == 0 {
+		ls = 0
 	}
 	line := text[ls:j]
 	w := 0.2

@@ -417,6 +417,14 @@ type state struct {
 	metaPos        []int // positions of words about attacks (scanMeta)
 	metaUpTo       int
 	commentEnd     int // position of the next "-->" after the last HTML comment start; -1: none
+	// bidi overrides (see overrideSpan)
+	ovWalked      bool
+	ovStop        bool // the last walk ended at a pop, a newline or the end
+	ovFrom, ovEnd int  // the last walk: no pop or newline in [ovFrom, ovEnd)
+	rtlHeadEnd    int  // end of the span of the last scanned right-to-left override that was not nested
+	rtlNested     int  // right-to-left overrides inside that span since
+	nlKnown       bool // the next newline (see lineEnd)
+	nlFrom, nlAt  int
 }
 
 // run is the hot loop. It cuts the text into words exactly as nextToken
