@@ -425,6 +425,7 @@ type state struct {
 	rtlNested     int  // right-to-left overrides inside that span since
 	nlKnown       bool // the next newline (see lineEnd)
 	nlFrom, nlAt  int
+	needle        [len(needles)]needleAt // see within
 }
 
 // run is the hot loop. It cuts the text into words exactly as nextToken
