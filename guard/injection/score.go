@@ -437,11 +437,11 @@ func lastToken(text []byte, start, end int) token {
 // than given: framed (quoted, inside backticks, a list item, or introduced
 // by a word such as "like", "says", "contains", "to") and in a passage
 // about attacks, detection or examples.
+//
+// The passage is looked at first: it is a binary search in positions found
+// once per text, while framed walks back over the line.
 func (st *state) mention(start, end int) bool {
 	text := st.text
-	if !framed(text, start) {
-		return false
-	}
 	lo := max(0, start-240)
 	if k := lastIndex(text[lo:start], "\n\n"); k >= 0 {
 		lo += k + 2
@@ -453,7 +453,7 @@ func (st *state) mention(start, end int) bool {
 	st.scanMeta(hi)
 	// metaPos is sorted: find the first position at or after lo.
 	k, _ := slices.BinarySearch(st.metaPos, lo)
-	return k < len(st.metaPos) && st.metaPos[k] < hi
+	return k < len(st.metaPos) && st.metaPos[k] < hi && framed(text, start)
 }
 
 // scanMeta records, once per text and only as far as needed, where the
