@@ -426,6 +426,7 @@ type state struct {
 	nlKnown       bool // the next newline (see lineEnd)
 	nlFrom, nlAt  int
 	needle        [len(needles)]needleAt // see within
+	pws, pwe      int                    // the hot loop's last word, when plain ASCII (pwe > 0); see prevMayMatch
 }
 
 // run is the hot loop. It cuts the text into words exactly as nextToken
@@ -464,7 +465,9 @@ func (st *state) run() {
 						for j < n && text[j] < 0x80 && asciiFlags[text[j]]&aWord != 0 {
 							j++
 						}
+						st.pws, st.pwe = i, j
 						if j < n && text[j] >= 0x80 {
+							st.pwe = 0
 							j = st.consumeWord(j, false)
 						}
 						i = j
@@ -594,6 +597,10 @@ func (st *state) consumeWord(i int, hash bool) int {
 done:
 	if hash && wl > 0 {
 		st.word(ws, i, h, wl, ascii)
+	}
+	st.pws, st.pwe = ws, i
+	if !ascii || !hash {
+		st.pwe = 0
 	}
 	return i
 }
@@ -872,6 +879,9 @@ func (st *state) anchorHit(ws int, gs []anchorGroup) {
 // the first of those words, when the words before the anchor are its
 // prev words.
 func (st *state) seqHit(ws int, e *keyEntry) {
+	if st.pwe > 0 && !st.prevMayMatch(ws, e) {
+		return
+	}
 	gs := e.seq
 	pw, ok := prevWord(st.text, ws)
 	if !ok {
@@ -949,6 +959,34 @@ func (st *state) seqHit(ws int, e *keyEntry) {
 		st.cache.reset(st.text, start)
 		st.runGroup(g, start, false)
 	}
+}
+
+// prevMayMatch is a quick test for seqHit: when the hot loop's last word
+// text[pws:pwe] was plain ASCII and only spaces and punctuation (no
+// sentence end, no newline) separate it from ws, it is the word prevWord
+// would find, and its key must be one that precedes e's anchors. In any
+// other case it answers true and seqHit looks properly.
+func (st *state) prevMayMatch(ws int, e *keyEntry) bool {
+	text := st.text
+	if st.pwe >= ws || ws-st.pwe > 64 || st.pws > 0 && text[st.pws-1] >= 0x80 {
+		return true
+	}
+	for _, c := range text[st.pwe:ws] {
+		if c >= 0x80 || asciiFlags[c]&(aWord|aBreak) != 0 || c == '\n' {
+			return true
+		}
+	}
+	k := asciiKey(text[st.pws:st.pwe])
+	return e.prevMask[k>>6&3]&(1<<(k&63)) != 0
+}
+
+// asciiKey is the key of the ASCII word w (keyOf of its lowercase form).
+func asciiKey(w []byte) uint64 {
+	h := uint64(hInit)
+	for i := 0; i < len(w) && i < keyLen; i++ {
+		h = (h ^ uint64(lowerASCII[w[i]])) * hPrime
+	}
+	return finishKey(h, len(w))
 }
 
 // prevWord returns the token just before ws in the same sentence,
