@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mcpgw/mcp-gateway/guard"
 )
@@ -62,8 +63,20 @@ type defWalker struct {
 }
 
 // walk streams the JSON tokens, scanning strings as they come. It returns
-// false if raw is not valid JSON.
+// false if raw is not valid JSON. A definition that is one plain JSON
+// value is walked in place (walkPlain); anything else (several values,
+// deep nesting, errors) goes through encoding/json's token stream.
 func (w *defWalker) walk() bool {
+	if p := (plainJSON{raw: w.raw}); p.value(0) && p.end() {
+		p = plainJSON{raw: w.raw, w: w}
+		p.value(0)
+		return true
+	}
+	return w.walkTokens()
+}
+
+// walkTokens is walk with encoding/json's token stream.
+func (w *defWalker) walkTokens() bool {
 	dec := json.NewDecoder(bytes.NewReader(w.raw))
 	dec.UseNumber()
 	prev := 0
@@ -92,19 +105,290 @@ func (w *defWalker) walk() bool {
 			if n := len(w.stack); n > 0 && !w.stack[n-1].arr && w.stack[n-1].wantKey {
 				top := &w.stack[n-1]
 				top.key, top.wantKey = v, false
-				w.scan(v, w.path()+" (name)", start, end, false)
+				w.scan(v, true, start, end, false)
 			} else {
 				noPaths := false
 				if n > 0 && w.uriPaths && (w.stack[n-1].key == "uri" || w.stack[n-1].key == "uriTemplate") {
 					noPaths = true
 				}
-				w.scan(v, w.path(), start, end, noPaths)
+				w.scan(v, false, start, end, noPaths)
 				w.valueDone()
 			}
 		default:
 			w.valueDone()
 		}
 		prev = end
+	}
+}
+
+// string handles the JSON string raw[start:end] (quotes included) with
+// decoded value v, as walkTokens does.
+func (w *defWalker) string(v string, start, end int) {
+	if n := len(w.stack); n > 0 && !w.stack[n-1].arr && w.stack[n-1].wantKey {
+		top := &w.stack[n-1]
+		top.key, top.wantKey = v, false
+		w.scan(v, true, start, end, false)
+		return
+	}
+	noPaths := false
+	if n := len(w.stack); n > 0 && w.uriPaths && (w.stack[n-1].key == "uri" || w.stack[n-1].key == "uriTemplate") {
+		noPaths = true
+	}
+	w.scan(v, false, start, end, noPaths)
+	w.valueDone()
+}
+
+// plainString is string for a JSON string without escapes: its value is
+// raw[start+1:end-1], scanned in place.
+func (w *defWalker) plainString(start, end int) {
+	text := w.raw[start+1 : end-1]
+	if n := len(w.stack); n > 0 && !w.stack[n-1].arr && w.stack[n-1].wantKey {
+		top := &w.stack[n-1]
+		top.key, top.wantKey = string(text), false
+		w.scanText(text, true, start, end, false, true)
+		return
+	}
+	noPaths := false
+	if n := len(w.stack); n > 0 && w.uriPaths && (w.stack[n-1].key == "uri" || w.stack[n-1].key == "uriTemplate") {
+		noPaths = true
+	}
+	w.scanText(text, false, start, end, noPaths, true)
+	w.valueDone()
+}
+
+// plainJSON parses one JSON value (RFC 8259) without allocating: first
+// without a walker, to validate, then with one, calling it as walkTokens
+// would for the same tokens. Strings with escapes are decoded with
+// encoding/json, so that their values are the ones walkTokens sees.
+type plainJSON struct {
+	raw []byte
+	i   int
+	w   *defWalker // nil: validate only
+}
+
+// maxPlainDepth bounds the nesting plainJSON handles itself.
+const maxPlainDepth = 512
+
+func (p *plainJSON) ws() {
+	for p.i < len(p.raw) {
+		switch p.raw[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// end reports whether only whitespace follows the value.
+func (p *plainJSON) end() bool {
+	p.ws()
+	return p.i == len(p.raw)
+}
+
+func (p *plainJSON) value(depth int) bool {
+	p.ws()
+	if p.i >= len(p.raw) || depth > maxPlainDepth {
+		return false
+	}
+	switch c := p.raw[p.i]; {
+	case c == '{':
+		p.i++
+		if p.w != nil {
+			p.w.stack = append(p.w.stack, defFrame{wantKey: true})
+		}
+		p.ws()
+		if p.i < len(p.raw) && p.raw[p.i] == '}' {
+			p.i++
+			p.closed()
+			return true
+		}
+		for {
+			p.ws()
+			if p.i >= len(p.raw) || p.raw[p.i] != '"' || !p.str() {
+				return false
+			}
+			p.ws()
+			if p.i >= len(p.raw) || p.raw[p.i] != ':' {
+				return false
+			}
+			p.i++
+			if !p.value(depth + 1) {
+				return false
+			}
+			p.ws()
+			if p.i >= len(p.raw) {
+				return false
+			}
+			if p.raw[p.i] == '}' {
+				p.i++
+				p.closed()
+				return true
+			}
+			if p.raw[p.i] != ',' {
+				return false
+			}
+			p.i++
+		}
+	case c == '[':
+		p.i++
+		if p.w != nil {
+			p.w.stack = append(p.w.stack, defFrame{arr: true})
+		}
+		p.ws()
+		if p.i < len(p.raw) && p.raw[p.i] == ']' {
+			p.i++
+			p.closed()
+			return true
+		}
+		for {
+			if !p.value(depth + 1) {
+				return false
+			}
+			p.ws()
+			if p.i >= len(p.raw) {
+				return false
+			}
+			if p.raw[p.i] == ']' {
+				p.i++
+				p.closed()
+				return true
+			}
+			if p.raw[p.i] != ',' {
+				return false
+			}
+			p.i++
+		}
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	return false
+}
+
+func (p *plainJSON) closed() {
+	if p.w != nil {
+		p.w.stack = p.w.stack[:len(p.w.stack)-1]
+		p.w.valueDone()
+	}
+}
+
+func (p *plainJSON) literal(s string) bool {
+	if !bytes.HasPrefix(p.raw[p.i:], []byte(s)) {
+		return false
+	}
+	p.i += len(s)
+	if p.w != nil {
+		p.w.valueDone()
+	}
+	return true
+}
+
+func (p *plainJSON) digits() int {
+	n := 0
+	for p.i < len(p.raw) && p.raw[p.i] >= '0' && p.raw[p.i] <= '9' {
+		p.i++
+		n++
+	}
+	return n
+}
+
+func (p *plainJSON) number() bool {
+	if p.raw[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(p.raw) && p.raw[p.i] == '0' {
+		p.i++
+	} else if p.digits() == 0 {
+		return false
+	}
+	if p.i < len(p.raw) && p.raw[p.i] == '.' {
+		p.i++
+		if p.digits() == 0 {
+			return false
+		}
+	}
+	if p.i < len(p.raw) && (p.raw[p.i] == 'e' || p.raw[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.raw) && (p.raw[p.i] == '+' || p.raw[p.i] == '-') {
+			p.i++
+		}
+		if p.digits() == 0 {
+			return false
+		}
+	}
+	if p.w != nil {
+		p.w.valueDone()
+	}
+	return true
+}
+
+// str parses the string at p.i (a '"').
+func (p *plainJSON) str() bool {
+	start := p.i
+	p.i++
+	plain := true // no escapes, valid UTF-8
+	for {
+		if p.i >= len(p.raw) {
+			return false
+		}
+		c := p.raw[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if p.w == nil {
+				return true
+			}
+			if plain {
+				p.w.plainString(start, p.i)
+				return true
+			}
+			var v string
+			if err := json.Unmarshal(p.raw[start:p.i], &v); err != nil {
+				panic("injection: validated JSON string does not decode: " + err.Error())
+			}
+			p.w.string(v, start, p.i)
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			plain = false
+			p.i++
+			if p.i >= len(p.raw) {
+				return false
+			}
+			switch p.raw[p.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i++
+			case 'u':
+				if p.i+5 > len(p.raw) {
+					return false
+				}
+				for _, h := range p.raw[p.i+1 : p.i+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return false
+					}
+				}
+				p.i += 5
+			default:
+				return false
+			}
+		case c < 0x80:
+			p.i++
+		default:
+			r, size := utf8.DecodeRune(p.raw[p.i:])
+			if r == utf8.RuneError && size == 1 {
+				plain = false // encoding/json replaces it with U+FFFD
+			}
+			p.i += size
+		}
 	}
 }
 
@@ -154,10 +438,23 @@ func plainKey(k string) bool {
 	return true
 }
 
-// scan scans one string of the definition; raw[start:end] is its JSON
-// encoding.
-func (w *defWalker) scan(v, path string, start, end int, noPaths bool) {
-	st := state{s: w.s, text: []byte(v), def: true, noPaths: noPaths}
+// scan scans one string of the definition, an object key if name;
+// raw[start:end] is its JSON encoding. A string without escapes is
+// scanned in place, and its path is only built when it has findings.
+func (w *defWalker) scan(v string, name bool, start, end int, noPaths bool) {
+	exact := end-start == len(v)+2 && !bytes.ContainsRune(w.raw[start:end], '\\')
+	text := w.raw[start+1 : end-1]
+	if !exact || string(text) != v {
+		text = []byte(v)
+		exact = false
+	}
+	w.scanText(text, name, start, end, noPaths, exact)
+}
+
+// scanText is scan for the decoded text of the string raw[start:end];
+// exact reports that text is raw[start+1:end-1].
+func (w *defWalker) scanText(text []byte, name bool, start, end int, noPaths, exact bool) {
+	st := state{s: w.s, text: text, def: true, noPaths: noPaths}
 	st.run()
 	st.finish()
 	for r := range st.max {
@@ -174,7 +471,10 @@ func (w *defWalker) scan(v, path string, start, end int, noPaths bool) {
 	if len(st.findings) == 0 {
 		return
 	}
-	exact := end-start == len(v)+2 && !bytes.ContainsRune(w.raw[start:end], '\\')
+	path := w.path()
+	if name {
+		path += " (name)"
+	}
 	ms := toMatches(st.findings, path+": ")
 	for k := range ms {
 		if exact {

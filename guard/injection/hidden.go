@@ -1,6 +1,7 @@
 package injection
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 )
@@ -276,29 +277,75 @@ func (st *state) tagRun(start, end, n int) {
 // pop (U+202C, U+2069) or line end: it is displayed in another order than
 // the model reads it, so it is a hidden region, and for a right-to-left
 // override its displayed form (the runes reversed) is scanned too.
+//
+// Overrides inside the span of an earlier one display text that scan has
+// already seen reversed; after maxNestedRTL of them the rest of the span
+// is not scanned again, so that a line of overrides costs linear time
+// rather than overrides × span. Inside a decoded payload the whole text is
+// hidden already and nothing is done.
 func (st *state) overrideSpan(i int, rtl bool) {
+	if st.depth > 0 {
+		return
+	}
+	end := st.overrideEnd(i)
+	if end == i {
+		return
+	}
+	st.addRegion(i, end)
+	if !rtl {
+		return
+	}
+	if i < st.rtlHeadEnd {
+		st.rtlNested++
+		if st.rtlNested > maxNestedRTL {
+			return
+		}
+	} else {
+		st.rtlHeadEnd, st.rtlNested = end, 0
+	}
+	dec := make([]byte, 0, end-i)
+	for k := end; k > i; {
+		r, size := utf8.DecodeLastRune(st.text[i:k])
+		dec = utf8.AppendRune(dec, r)
+		k -= size
+	}
+	st.scanDecoded(dec, func(int) int { return i }, func(int) int { return end })
+}
+
+// maxNestedRTL bounds the right-to-left overrides inside the span of an
+// earlier one whose displayed form is scanned.
+const maxNestedRTL = 4
+
+// overrideSpanMax bounds the span of a bidi override.
+const overrideSpanMax = 4096
+
+// overrideEnd returns the end of the span of an override ending at i: the
+// next pop (U+202C, U+2069), newline or end of text, at most
+// overrideSpanMax bytes on. The last walk is reused, so that many
+// overrides on one line are walked once.
+func (st *state) overrideEnd(i int) int {
 	text := st.text
 	end := i
-	for end < len(text) && end-i < 4096 && text[end] != '\n' {
+	if st.ovWalked && st.ovFrom <= i && i <= st.ovEnd {
+		if st.ovStop {
+			st.ovFrom = i
+			return st.ovEnd
+		}
+		end = st.ovEnd // no pop or newline in [i, ovEnd)
+	}
+	stop := true
+	for end < len(text) && text[end] != '\n' {
+		if end-i >= overrideSpanMax {
+			stop = false
+			break
+		}
 		if text[end] == 0xE2 && end+2 < len(text) && (text[end+1] == 0x80 && text[end+2] == 0xAC || text[end+1] == 0x81 && text[end+2] == 0xA9) {
 			break
 		}
 		end++
 	}
-	if end == i {
-		return
-	}
-	st.addRegion(i, end)
-	if !rtl || st.depth > 0 {
-		return
-	}
-	dec := make([]byte, 0, end-i)
-	for k := end; k > i; {
-		r, size := utf8.DecodeLastRune(text[i:k])
-		dec = utf8.AppendRune(dec, r)
-		k -= size
-	}
-	st.scanDecoded(dec, func(int) int { return i }, func(int) int { return end })
+	st.ovWalked, st.ovFrom, st.ovEnd, st.ovStop = true, i, end, stop
+	return end
 }
 
 // vsRun reports a run of variation selectors and decodes the bytes it
@@ -535,13 +582,23 @@ func (st *state) carriageReturn(i int) {
 // padding handles a run of run spaces or tabs ending at i, followed by text
 // on the same line: that text is pushed off-screen.
 func (st *state) padding(i, run int) {
-	text := st.text
-	end := i
-	for end < len(text) && text[end] != '\n' && end-i < 1<<16 {
-		end++
-	}
+	end := min(st.lineEnd(i), i+1<<16)
 	st.add(rPadding, i-run, i, rules[rPadding].weight, "")
 	st.addRegion(i, end)
+}
+
+// lineEnd returns the position of the first newline at or after i, or the
+// end of the text. The last answer is reused while i stays before it, so
+// that a line of padding is searched once.
+func (st *state) lineEnd(i int) int {
+	if !st.nlKnown || i < st.nlFrom || i > st.nlAt {
+		st.nlKnown, st.nlFrom = true, i
+		st.nlAt = len(st.text)
+		if k := bytes.IndexByte(st.text[i:], '\n'); k >= 0 {
+			st.nlAt = i + k
+		}
+	}
+	return st.nlAt
 }
 
 // padMin is the run of spaces/tabs that counts as padding.

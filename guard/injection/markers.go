@@ -730,9 +730,11 @@ func urlExtent(text []byte, i int) int {
 	j := i
 	paren := 0
 	end := min(len(text), i+4096)
+	lt := false // a '<' in text[i:j]
 	for j < end {
 		c := text[j]
 		if urlStop[c] == 0 {
+			lt = lt || c == '<'
 			j++
 			continue
 		}
@@ -748,7 +750,7 @@ func urlExtent(text []byte, i int) int {
 			paren--
 		} else if c == '>' {
 			// keep <placeholder>, stop at the end of an <https://...> autolink
-			if bytes.LastIndexByte(text[i:j], '<') < 0 {
+			if !lt {
 				break
 			}
 		}
@@ -1098,20 +1100,77 @@ func checkShellPipe(st *state, t token, _ int) {
 	if between := text[j+1 : t.start]; len(bytes.TrimSpace(between)) > 0 && !bytes.Contains(between, []byte("sudo")) {
 		return
 	}
-	ls := bytes.LastIndexByte(text[:j], '\n') + 1
-	if j-ls > 600 {
-		ls = j - 600
+	// The line before the pipe, at most 600 bytes of it (searched only
+	// that far back, so that a line of pipes stays linear).
+	lo := max(0, j-601)
+	ls := j - 600
+	if k := bytes.LastIndexByte(text[lo:j], '\n'); k >= 0 {
+		ls = lo + k + 1
+	} else if lo == 0 {
+		ls = 0
 	}
 	line := text[ls:j]
 	w := 0.2
 	switch {
-	case containsFold(line, "base64 -d") || containsFold(line, "base64 --decode") || containsFold(line, "frombase64"):
+	case st.within(ls, j, shellDecode[:]):
 		w = 0.45
-	case containsFold(line, "curl ") || containsFold(line, "wget ") || containsFold(line, "iwr ") || containsFold(line, "irm ") ||
-		containsFold(line, "invoke-webrequest") || containsFold(line, "invoke-restmethod") || containsFold(line, "downloadstring"):
+	case st.within(ls, j, shellDownload[:]):
 		w = 0.35
 	}
 	st.add(rCommand, ls+len(line)-len(bytes.TrimLeft(line, " \t")), t.end, w, "")
+}
+
+// The words before a shell pipe that make it a decoded or downloaded
+// script, and the options of curl and wget that upload a local file, as
+// indexes into needles.
+var (
+	shellDecode   = [...]uint8{0, 1, 2}
+	shellDownload = [...]uint8{3, 4, 5, 6, 7, 8, 9}
+	uploadOpts    = [...]uint8{10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+)
+
+// needles are the strings looked for on the lines of pipes and downloads
+// (ASCII case ignored).
+var needles = [...]string{
+	"base64 -d", "base64 --decode", "frombase64",
+	"curl ", "wget ", "iwr ", "irm ", "invoke-webrequest", "invoke-restmethod", "downloadstring",
+	" -d @", " --data @", " --data-binary @", " --data-raw @", " --data-urlencode @", "=@", " -t ", " --upload-file ", " --post-file=", " --post-file ", " --body-file=",
+}
+
+// needleAt caches, per needle, its first occurrence at or after from (-1:
+// none up to the end of the text).
+type needleAt struct {
+	known    bool
+	from, at int
+}
+
+// within reports whether one of the needles ids occurs inside
+// text[lo:hi] (ASCII case ignored). Each needle's next occurrence is
+// cached, so that lines looked at in text order are searched once
+// however many pipes or downloads they hold.
+func (st *state) within(lo, hi int, ids []uint8) bool {
+	for _, id := range ids {
+		s := needles[id]
+		c := &st.needle[id]
+		if !c.known || lo < c.from || c.at >= 0 && lo > c.at {
+			c.known, c.from, c.at = true, lo, indexFold(st.text, lo, s)
+		}
+		if c.at >= 0 && c.at+len(s) <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// indexFold returns the first index at or after from where s (lowercase)
+// occurs in text with ASCII case ignored, or -1.
+func indexFold(text []byte, from int, s string) int {
+	for k := from; k+len(s) <= len(text); k++ {
+		if lowerASCII[text[k]] == s[0] && hasPrefixFold(text[k:], s) {
+			return k
+		}
+	}
+	return -1
 }
 
 // checkUpload finds curl/wget uploading a local file: -d @file, --data
@@ -1122,12 +1181,8 @@ func checkUpload(st *state, t token, _ int) {
 	for end < len(text) && end-t.end < 400 && text[end] != '\n' && text[end] != '`' {
 		end++
 	}
-	line := text[t.end:end]
-	for _, opt := range [...]string{" -d @", " --data @", " --data-binary @", " --data-raw @", " --data-urlencode @", "=@", " -t ", " --upload-file ", " --post-file=", " --post-file ", " --body-file="} {
-		if containsFold(line, opt) {
-			st.add(rExfilSend, t.start, end, 0.6, "uploads a local file")
-			return
-		}
+	if st.within(t.end, end, uploadOpts[:]) {
+		st.add(rExfilSend, t.start, end, 0.6, "uploads a local file")
 	}
 }
 

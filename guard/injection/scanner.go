@@ -417,6 +417,16 @@ type state struct {
 	metaPos        []int // positions of words about attacks (scanMeta)
 	metaUpTo       int
 	commentEnd     int // position of the next "-->" after the last HTML comment start; -1: none
+	// bidi overrides (see overrideSpan)
+	ovWalked      bool
+	ovStop        bool // the last walk ended at a pop, a newline or the end
+	ovFrom, ovEnd int  // the last walk: no pop or newline in [ovFrom, ovEnd)
+	rtlHeadEnd    int  // end of the span of the last scanned right-to-left override that was not nested
+	rtlNested     int  // right-to-left overrides inside that span since
+	nlKnown       bool // the next newline (see lineEnd)
+	nlFrom, nlAt  int
+	needle        [len(needles)]needleAt // see within
+	pws, pwe      int                    // the hot loop's last word, when plain ASCII (pwe > 0); see prevMayMatch
 }
 
 // run is the hot loop. It cuts the text into words exactly as nextToken
@@ -455,7 +465,9 @@ func (st *state) run() {
 						for j < n && text[j] < 0x80 && asciiFlags[text[j]]&aWord != 0 {
 							j++
 						}
+						st.pws, st.pwe = i, j
 						if j < n && text[j] >= 0x80 {
+							st.pwe = 0
 							j = st.consumeWord(j, false)
 						}
 						i = j
@@ -585,6 +597,10 @@ func (st *state) consumeWord(i int, hash bool) int {
 done:
 	if hash && wl > 0 {
 		st.word(ws, i, h, wl, ascii)
+	}
+	st.pws, st.pwe = ws, i
+	if !ascii || !hash {
+		st.pwe = 0
 	}
 	return i
 }
@@ -863,6 +879,9 @@ func (st *state) anchorHit(ws int, gs []anchorGroup) {
 // the first of those words, when the words before the anchor are its
 // prev words.
 func (st *state) seqHit(ws int, e *keyEntry) {
+	if st.pwe > 0 && !st.prevMayMatch(ws, e) {
+		return
+	}
 	gs := e.seq
 	pw, ok := prevWord(st.text, ws)
 	if !ok {
@@ -940,6 +959,34 @@ func (st *state) seqHit(ws int, e *keyEntry) {
 		st.cache.reset(st.text, start)
 		st.runGroup(g, start, false)
 	}
+}
+
+// prevMayMatch is a quick test for seqHit: when the hot loop's last word
+// text[pws:pwe] was plain ASCII and only spaces and punctuation (no
+// sentence end, no newline) separate it from ws, it is the word prevWord
+// would find, and its key must be one that precedes e's anchors. In any
+// other case it answers true and seqHit looks properly.
+func (st *state) prevMayMatch(ws int, e *keyEntry) bool {
+	text := st.text
+	if st.pwe >= ws || ws-st.pwe > 64 || st.pws > 0 && text[st.pws-1] >= 0x80 {
+		return true
+	}
+	for _, c := range text[st.pwe:ws] {
+		if c >= 0x80 || asciiFlags[c]&(aWord|aBreak) != 0 || c == '\n' {
+			return true
+		}
+	}
+	k := asciiKey(text[st.pws:st.pwe])
+	return e.prevMask[k>>6&3]&(1<<(k&63)) != 0
+}
+
+// asciiKey is the key of the ASCII word w (keyOf of its lowercase form).
+func asciiKey(w []byte) uint64 {
+	h := uint64(hInit)
+	for i := 0; i < len(w) && i < keyLen; i++ {
+		h = (h ^ uint64(lowerASCII[w[i]])) * hPrime
+	}
+	return finishKey(h, len(w))
 }
 
 // prevWord returns the token just before ws in the same sentence,

@@ -2,6 +2,7 @@ package injection
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -179,8 +180,13 @@ func combine(max, second *[numRules]float64) float64 {
 const scoreWindow = 1500
 
 // windowScore is the highest combined score of the findings (sorted by
-// start) that begin within scoreWindow bytes of each other.
+// start) that begin within scoreWindow bytes of each other: the best, over
+// every finding i, of the findings from i on that start before
+// fs[i].start+scoreWindow.
 func windowScore(fs []finding) float64 {
+	if len(fs) > slidingMin {
+		return slidingWindowScore(fs)
+	}
 	best := 0.0
 	for i := range fs {
 		if i > 0 && fs[i].start < fs[i-1].start+1 && best > 0 {
@@ -202,6 +208,101 @@ func windowScore(fs []finding) float64 {
 				break
 			}
 		}
+	}
+	return best
+}
+
+// slidingMin is the number of findings above which windowScore slides
+// its window instead of recounting it at every finding: dense text has
+// hundreds of findings per window.
+const slidingMin = 64
+
+// top2 holds the two highest scores of a multiset (0 for none).
+type top2 struct{ m1, m2 float64 }
+
+// add puts w into t the way windowScore counts a finding.
+func (t *top2) add(w float64) {
+	switch {
+	case w > t.m1:
+		t.m2, t.m1 = t.m1, w
+	case w > t.m2:
+		t.m2 = w
+	}
+}
+
+func (t top2) merge(u top2) top2 {
+	t.add(u.m1)
+	t.add(u.m2)
+	return t
+}
+
+// slidingWindowScore is windowScore in time linear in the findings. The
+// window [i, j) only moves forward, so each rule's findings in it are a
+// queue: the rule's findings are listed in order (order, by rule), and
+// each rule's queue keeps suffix maxima for its front part (suf, rebuilt
+// when the front empties) and a running maximum for its back part. Every
+// window gets exactly the top two scores per rule that recounting it
+// would, so the result is the same.
+func slidingWindowScore(fs []finding) float64 {
+	var count, off [numRules + 1]int
+	for _, f := range fs {
+		count[f.rule]++
+	}
+	for r := 0; r < int(numRules); r++ {
+		off[r+1] = off[r] + count[r]
+	}
+	order := make([]float64, len(fs)) // scores, grouped by rule, in text order
+	suf := make([]top2, len(fs))
+	fill := off
+	for _, f := range fs {
+		order[fill[f.rule]] = f.score
+		fill[f.rule]++
+	}
+	// Per rule: its findings in the window are order[lo:hi]; suf[k] for k
+	// in [lo, mid) is the top two of order[k:mid]; back is the top two of
+	// order[mid:hi].
+	var lo, mid, hi [numRules]int
+	var back [numRules]top2
+	for r := range lo {
+		lo[r], mid[r], hi[r] = off[r], off[r], off[r]
+	}
+	best := 0.0
+	j := 0
+	for i := range fs {
+		for j < len(fs) && fs[j].start < fs[i].start+scoreWindow {
+			r := fs[j].rule
+			back[r].add(order[hi[r]])
+			hi[r]++
+			j++
+		}
+		if !(i > 0 && fs[i].start < fs[i-1].start+1 && best > 0) {
+			var max, second [numRules]float64
+			for r := range max {
+				t := back[r]
+				if lo[r] < mid[r] {
+					t = suf[lo[r]].merge(t)
+				}
+				max[r], second[r] = t.m1, t.m2
+			}
+			if s := combine(&max, &second); s > best {
+				best = s
+				if best >= 1 {
+					break
+				}
+			}
+		}
+		// Drop finding i from the front of its rule's queue.
+		r := fs[i].rule
+		if lo[r] == mid[r] {
+			mid[r] = hi[r]
+			var t top2
+			for k := mid[r] - 1; k >= lo[r]; k-- {
+				t.add(order[k])
+				suf[k] = t
+			}
+			back[r] = top2{}
+		}
+		lo[r]++
 	}
 	return best
 }
@@ -336,11 +437,11 @@ func lastToken(text []byte, start, end int) token {
 // than given: framed (quoted, inside backticks, a list item, or introduced
 // by a word such as "like", "says", "contains", "to") and in a passage
 // about attacks, detection or examples.
+//
+// The passage is looked at first: it is a binary search in positions found
+// once per text, while framed walks back over the line.
 func (st *state) mention(start, end int) bool {
 	text := st.text
-	if !framed(text, start) {
-		return false
-	}
 	lo := max(0, start-240)
 	if k := lastIndex(text[lo:start], "\n\n"); k >= 0 {
 		lo += k + 2
@@ -350,12 +451,9 @@ func (st *state) mention(start, end int) bool {
 		hi = k
 	}
 	st.scanMeta(hi)
-	for _, p := range st.metaPos {
-		if p >= lo && p < hi {
-			return true
-		}
-	}
-	return false
+	// metaPos is sorted: find the first position at or after lo.
+	k, _ := slices.BinarySearch(st.metaPos, lo)
+	return k < len(st.metaPos) && st.metaPos[k] < hi && framed(text, start)
 }
 
 // scanMeta records, once per text and only as far as needed, where the
