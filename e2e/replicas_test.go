@@ -96,7 +96,10 @@ func TestReplicasFailover(t *testing.T) {
 				"type": "http", "isolation": isolation,
 				"replicas":      []map[string]any{{"url": one.url()}, {"url": two.url()}},
 				"loadBalancing": map[string]any{"policy": "round-robin", "healthCheckInterval": "200ms", "healthCheckTimeout": "1s", "ejectFor": "300ms"},
-			}}})
+			}},
+				// Every call must reach a replica: whoami is read-only and
+				// idempotent, which the response cache would answer.
+				"gateway": map[string]any{"cache": map[string]any{"enabled": false}}})
 			gw := startHTTPGateway(t, b, cfg)
 			client := mcp.NewClient(&mcp.Implementation{Name: "replicas", Version: "1"}, nil)
 			connect := func() *mcp.ClientSession {

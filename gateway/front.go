@@ -520,15 +520,22 @@ func (f *Front) callChain(ctx context.Context, r *inflightReq, m jsonrpc.Message
 	if err != nil {
 		return nil, err
 	}
-	if r != nil && (res.Blocked != "" || res.Cached || res.Changed) {
-		f.mu.Lock()
-		if res.Blocked != "" {
-			r.status, r.plugin = audit.StatusBlocked, res.Blocked
-		}
-		r.cached = res.Cached
-		f.mu.Unlock()
-	}
+	f.noteResult(r, res)
 	return res.Raw, nil
+}
+
+// noteResult records on r, for the audit trail, that a plugin blocked the
+// call or answered it from the cache.
+func (f *Front) noteResult(r *inflightReq, res *plugin.Result) {
+	if r == nil || res == nil || (res.Blocked == "" && !res.Cached) {
+		return
+	}
+	f.mu.Lock()
+	if res.Blocked != "" {
+		r.status, r.plugin = audit.StatusBlocked, res.Blocked
+	}
+	r.cached = res.Cached
+	f.mu.Unlock()
 }
 
 // refuseHidden answers a call to a definition a plugin hid, and reports
@@ -648,7 +655,7 @@ func (f *Front) handleNotification(m jsonrpc.Message) {
 	case "notifications/roots/list_changed":
 		// Only sessions that were shown this client's capabilities ask it
 		// for roots: per-client ones, or the shared ones on stdio.
-		for _, b := range f.g.backends {
+		for _, b := range f.g.set().backends {
 			if s := f.existingBackSession(b); s != nil {
 				_ = s.Notify(m.Method, m.Params)
 			}

@@ -74,9 +74,9 @@ type Gateway struct {
 	pageSize int
 	maxMsg   int
 
-	backends []*backend // active backends, in config order
-	byName   map[string]*backend
-	servers  []config.Server // every configured server, for get_metadata
+	// servers is what the config runs: swapped whole by Reload, read
+	// without locks on the call path.
+	servers atomic.Pointer[serverSet]
 
 	snap      atomic.Pointer[catalog.Snapshot]
 	rebuildMu sync.Mutex
@@ -106,6 +106,10 @@ type Gateway struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// runCtx is Start's context, under which Reload starts new backends;
+	// reloadMu serialises Start and Reload.
+	runCtx   context.Context
+	reloadMu sync.Mutex
 }
 
 // New builds a gateway from a loaded config; Start starts its backends.
@@ -123,8 +127,6 @@ func New(o Options) (*Gateway, error) {
 		sep:       cfg.Gateway.Separator,
 		pageSize:  cfg.Gateway.PageSize,
 		maxMsg:    int(cfg.Gateway.MaxMessageBytes),
-		byName:    map[string]*backend{},
-		servers:   cfg.Servers,
 		problems:  map[string]bool{},
 		initReady: make(chan struct{}),
 		fronts:    map[*Front]struct{}{},
@@ -152,22 +154,11 @@ func New(o Options) (*Gateway, error) {
 	if g.maxMsg <= 0 {
 		g.maxMsg = transport.DefaultMaxMessageBytes
 	}
-	for _, sc := range cfg.Servers {
-		if !sc.Active() {
-			why := "disabled"
-			if sc.Blocked == "blocked" {
-				why = "blocked"
-			}
-			g.log.Info("server not started", "server", sc.Name, "reason", why)
-			continue
-		}
-		b, err := g.newBackend(sc)
-		if err != nil {
-			return nil, err
-		}
-		g.backends = append(g.backends, b)
-		g.byName[sc.Name] = b
+	set, _, err := g.buildSet(cfg.Servers, nil)
+	if err != nil {
+		return nil, err
 	}
+	g.servers.Store(set)
 	if o.InitParams == nil && o.MultiClient {
 		o.InitParams = DefaultInitParams(o.Version)
 	}
@@ -180,7 +171,7 @@ func New(o Options) (*Gateway, error) {
 
 func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 	log := g.log.With("component", "upstream", "server", sc.Name)
-	b := &backend{g: g, cfg: sc, log: log}
+	b := &backend{g: g, cfg: sc, src: sc, log: log}
 	b.perClient = g.opts.MultiClient && isolation(sc) == config.IsolationPerClient
 	switch sc.Era {
 	case config.EraLegacy:
@@ -289,15 +280,13 @@ func (b *backend) newReplica(index int, rc config.Replica, d upstream.Dialer, lo
 // Start starts every backend concurrently. It returns at once; backends
 // that fail keep being retried in the background.
 func (g *Gateway) Start(ctx context.Context) {
+	g.reloadMu.Lock()
 	ctx, g.cancel = context.WithCancel(ctx)
-	for _, b := range g.backends {
-		for _, r := range b.replicas {
-			g.wg.Go(func() { r.sv.Run(ctx) })
-			if len(b.replicas) > 1 {
-				g.wg.Go(func() { r.healthChecks(ctx) })
-			}
-		}
+	g.runCtx = ctx
+	for _, b := range g.set().backends {
+		g.startBackend(b)
 	}
+	g.reloadMu.Unlock()
 	go func() {
 		g.WaitSettled(ctx)
 		if ctx.Err() == nil {
@@ -317,7 +306,7 @@ func (g *Gateway) Close() {
 		g.cancel()
 	}
 	g.wg.Wait()
-	for _, b := range g.backends {
+	for _, b := range g.set().backends {
 		b.closePool()
 	}
 }
@@ -325,7 +314,7 @@ func (g *Gateway) Close() {
 // WaitSettled waits until every backend has finished its first start
 // attempt (successfully or not), or ctx ends.
 func (g *Gateway) WaitSettled(ctx context.Context) {
-	for _, b := range g.backends {
+	for _, b := range g.set().backends {
 		for _, r := range b.replicas {
 			select {
 			case <-r.sv.Settled():
@@ -359,10 +348,11 @@ func (g *Gateway) Snapshot() *catalog.Snapshot { return g.snap.Load() }
 func (g *Gateway) rebuild() {
 	g.rebuildMu.Lock()
 	defer g.rebuildMu.Unlock()
-	lists := make([]catalog.ServerLists, 0, len(g.backends))
+	set := g.set()
+	lists := make([]catalog.ServerLists, 0, len(set.backends))
 	seen := map[string]bool{}
 	defer func() { g.hiddenSeen = seen }()
-	for _, b := range g.backends {
+	for _, b := range set.backends {
 		b.mu.Lock()
 		lists = append(lists, catalog.ServerLists{
 			Server: b.cfg.Name, Prefix: b.cfg.Prefix, Items: b.lists,
@@ -454,8 +444,11 @@ func (f *Front) listening() bool {
 // backend is one configured, active server and its supervised session.
 type backend struct {
 	g   *Gateway
-	cfg config.Server
+	cfg config.Server // with defaults filled in
+	src config.Server // as the config gave it, to compare on reload
 	log *slog.Logger
+	// stop ends its supervisors (Reload retiring it).
+	stop context.CancelFunc
 	// replicas are the server's instances (one unless the config lists
 	// "replicas"); each supervises a shared session that feeds the
 	// catalog, is health-checked and serves shared calls.
@@ -786,13 +779,14 @@ func (g *Gateway) metadata(only string) ([]byte, error) {
 		Error             string            `json:"error,omitempty"`
 	}
 	out := map[string]any{}
-	for _, sc := range g.servers {
+	set := g.set()
+	for _, sc := range set.servers {
 		if only != "" && sc.Name != only {
 			continue
 		}
 		m := serverMeta{Status: "inactive", Capabilities: json.RawMessage("null"),
 			OriginalTools: []json.RawMessage{}, OriginalResources: []json.RawMessage{}, OriginalPrompts: []json.RawMessage{}}
-		b := g.byName[sc.Name]
+		b := set.byName[sc.Name]
 		switch {
 		case b == nil && sc.Blocked == "blocked":
 			m.Error = "server is blocked in the config"
@@ -828,7 +822,7 @@ func (g *Gateway) metadata(only string) ([]byte, error) {
 		}
 		out[sc.Name] = m
 	}
-	if len(g.servers) == 0 {
+	if len(set.servers) == 0 {
 		out = map[string]any{"status": "standalone_mode", "message": "No proxied MCPs configured"}
 	} else if only != "" && len(out) == 0 {
 		return nil, &callError{code: jsonrpc.CodeInvalidParams, msg: fmt.Sprintf("get_metadata: no server named %q in the config", only)}
@@ -873,10 +867,11 @@ type ReplicaStatus struct {
 
 // Servers returns the status of every configured server, in config order.
 func (g *Gateway) Servers() []ServerStatus {
-	out := make([]ServerStatus, 0, len(g.servers))
-	for _, sc := range g.servers {
+	set := g.set()
+	out := make([]ServerStatus, 0, len(set.servers))
+	for _, sc := range set.servers {
 		st := ServerStatus{Name: sc.Name, Transport: sc.Transport}
-		b := g.byName[sc.Name]
+		b := set.byName[sc.Name]
 		switch {
 		case b == nil && sc.Blocked == "blocked":
 			st.State = "blocked"

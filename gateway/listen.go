@@ -108,7 +108,7 @@ func (f *Front) unsubscribeListen(l *listen) {
 		if f.subscribed(server, uri) {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), f.g.byName[server].cfg.Timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), f.g.set().byName[server].cfg.Timeout)
 		_, _ = f.forward(ctx, server, "resources/unsubscribe", append(jsonrpc.AppendString([]byte(`{"uri":`), uri), '}'))
 		cancel()
 	}

@@ -431,7 +431,7 @@ func (f *Front) releaseSubscriptions() {
 	f.subs = map[subKey]struct{}{}
 	f.mu.Unlock()
 	for k := range subs {
-		b := f.g.byName[k.server]
+		b := f.g.set().byName[k.server]
 		if b == nil {
 			continue
 		}
@@ -577,7 +577,7 @@ func (h cacheHint) ttlMs() int64 {
 // TTL (0 as soon as one backend gave none), private if any is private.
 func (g *Gateway) listHint(k catalog.Kind) cacheHint {
 	agg := cacheHint{known: true, ttl: -1}
-	for _, b := range g.backends {
+	for _, b := range g.set().backends {
 		b.mu.Lock()
 		has := b.lists[k] != nil
 		h := b.hints[k]

@@ -34,12 +34,14 @@ func TestListCacheHints(t *testing.T) {
 	}
 	for _, c := range cases {
 		g := &Gateway{}
+		set := &serverSet{}
 		for _, h := range c.hints {
 			b := &backend{g: g}
 			b.lists[catalog.Tools] = item
 			b.hints[catalog.Tools] = h
-			g.backends = append(g.backends, b)
+			set.backends = append(set.backends, b)
 		}
+		g.servers.Store(set)
 		got := g.listHint(catalog.Tools)
 		if got.ttlMs() != c.ttl || got.private != c.private {
 			t.Errorf("%s: ttl %d private %v, want %d %v", c.name, got.ttlMs(), got.private, c.ttl, c.private)

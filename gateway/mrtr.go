@@ -244,6 +244,7 @@ func (f *Front) startContinuation(ctx context.Context, r *inflightReq, c *plugin
 		var raw []byte
 		if res != nil {
 			raw = res.Raw
+			f.noteResult(r, res) // the request whose record the common, unparked case ends
 		}
 		f.rehome(k, c.Server, k.finish(raw, err))
 		// The outcome waits for the request attached now, or for the

@@ -228,7 +228,7 @@ func (f *Front) forwardRenamed(ctx context.Context, c *plugin.Call, k catalog.Ki
 // replica fails it (see replicaFault) and the call is safe to send again,
 // it is sent to another replica, never to the same one twice.
 func (f *Front) forward(ctx context.Context, server, method string, params []byte) ([]byte, error) {
-	b := f.g.byName[server]
+	b := f.g.set().byName[server]
 	if b == nil {
 		return nil, &callError{code: jsonrpc.CodeInternalError, msg: fmt.Sprintf("server %q is not running in this gateway", server)}
 	}
@@ -354,7 +354,7 @@ func (f *Front) recordTask(server string, res []byte) {
 // resourceServers returns the backends that offer resources, in order.
 func (f *Front) resourceServers() []string {
 	var out []string
-	for _, b := range f.g.backends {
+	for _, b := range f.g.set().backends {
 		b.mu.Lock()
 		has, _ := jsonrpc.Get(b.caps, "resources")
 		b.mu.Unlock()
@@ -441,7 +441,7 @@ func (f *Front) setLevel(ctx context.Context, c *plugin.Call) ([]byte, error) {
 	f.mu.Lock()
 	f.logLevel = lvl
 	f.mu.Unlock()
-	for _, b := range f.g.backends {
+	for _, b := range f.g.set().backends {
 		b.mu.Lock()
 		if !b.perClient {
 			b.logLevel = c.Params // re-applied when the shared session restarts
@@ -460,7 +460,7 @@ func (f *Front) setLevel(ctx context.Context, c *plugin.Call) ([]byte, error) {
 
 func (f *Front) listTasks(ctx context.Context, c *plugin.Call) ([]byte, error) {
 	var all []json.RawMessage
-	for _, b := range f.g.backends {
+	for _, b := range f.g.set().backends {
 		b.mu.Lock()
 		has, _ := jsonrpc.Get(b.caps, "tasks")
 		b.mu.Unlock()
@@ -511,7 +511,7 @@ func (g *Gateway) initializeResult(version string) []byte {
 // always on (the gateway follows every backend's changes).
 func (g *Gateway) capabilities() []byte {
 	caps := map[string]any{"tools": map[string]any{}}
-	for _, b := range g.backends {
+	for _, b := range g.set().backends {
 		b.mu.Lock()
 		raw := b.caps
 		b.mu.Unlock()
@@ -534,7 +534,7 @@ func (g *Gateway) capabilities() []byte {
 // instructions joins the backends' instructions, each under its server.
 func (g *Gateway) instructions() string {
 	var instr []string
-	for _, b := range g.backends {
+	for _, b := range g.set().backends {
 		b.mu.Lock()
 		ins := b.instr
 		b.mu.Unlock()

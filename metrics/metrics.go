@@ -30,6 +30,13 @@ type Server struct {
 	Inflight int64
 }
 
+// CacheStats are the response cache's counters at scrape time. Misses
+// include Coalesced (misses that waited for another call's answer).
+type CacheStats struct {
+	Hits, Misses, Coalesced, Evictions, Errors uint64
+	Entries, Bytes                             int64
+}
+
 // Source is what the metrics read from the running gateway at scrape time.
 // Every field is optional.
 type Source struct {
@@ -42,6 +49,8 @@ type Source struct {
 	Sessions func() int
 	// CatalogItems returns the number of catalogued items per kind.
 	CatalogItems func() map[string]int
+	// Cache returns the response cache's counters.
+	Cache func() CacheStats
 	// Audit is the audit writer, for its queue and counters.
 	Audit interface {
 		Queued() int
@@ -211,10 +220,16 @@ var (
 	queuedDesc   = prometheus.NewDesc(AuditQueued, "Audit entries waiting to be written.", nil, nil)
 	writtenDesc  = prometheus.NewDesc(AuditWrittenTotal, "Audit entries written to the store.", nil, nil)
 	failedDesc   = prometheus.NewDesc(AuditFailuresTotal, "Failed audit store writes (each retried).", nil, nil)
+	lookupsDesc  = prometheus.NewDesc(CacheLookupsTotal, "Response cache lookups of cacheable calls, by result: hit, miss (answered by the backend) or coalesced (a miss that waited for an identical call in flight).", []string{"result"}, nil)
+	evictDesc    = prometheus.NewDesc(CacheEvictionsTotal, "Entries the response cache dropped to stay within maxBytes.", nil, nil)
+	cacheErrDesc = prometheus.NewDesc(CacheErrorsTotal, "Response cache store failures (the calls went to the backend).", nil, nil)
+	entriesDesc  = prometheus.NewDesc(CacheEntries, "Entries in the in-memory response cache.", nil, nil)
+	bytesDesc    = prometheus.NewDesc(CacheBytes, "Bytes held by the in-memory response cache.", nil, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, inflightDesc, sessionsDesc, itemsDesc, queuedDesc, writtenDesc, failedDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, inflightDesc, sessionsDesc, itemsDesc, queuedDesc, writtenDesc, failedDesc,
+		lookupsDesc, evictDesc, cacheErrDesc, entriesDesc, bytesDesc} {
 		ch <- d
 	}
 }
@@ -239,6 +254,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		for kind, n := range src.CatalogItems() {
 			ch <- prometheus.MustNewConstMetric(itemsDesc, prometheus.GaugeValue, float64(n), kind)
 		}
+	}
+	if src.Cache != nil {
+		cs := src.Cache()
+		ch <- prometheus.MustNewConstMetric(lookupsDesc, prometheus.CounterValue, float64(cs.Hits), "hit")
+		ch <- prometheus.MustNewConstMetric(lookupsDesc, prometheus.CounterValue, float64(cs.Misses-min(cs.Coalesced, cs.Misses)), "miss")
+		ch <- prometheus.MustNewConstMetric(lookupsDesc, prometheus.CounterValue, float64(cs.Coalesced), "coalesced")
+		ch <- prometheus.MustNewConstMetric(evictDesc, prometheus.CounterValue, float64(cs.Evictions))
+		ch <- prometheus.MustNewConstMetric(cacheErrDesc, prometheus.CounterValue, float64(cs.Errors))
+		ch <- prometheus.MustNewConstMetric(entriesDesc, prometheus.GaugeValue, float64(cs.Entries))
+		ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.GaugeValue, float64(cs.Bytes))
 	}
 	if src.Audit != nil {
 		ch <- prometheus.MustNewConstMetric(queuedDesc, prometheus.GaugeValue, float64(src.Audit.Queued()))

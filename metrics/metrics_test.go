@@ -18,7 +18,29 @@ func newMetrics() *metrics.Metrics {
 		Catalogued: func(method, server, name string) bool { return server == "k" && name == "k__echo" },
 		Servers:    func() []metrics.Server { return []metrics.Server{{Name: "k", Up: true, Restarts: 2, Inflight: 1}} },
 		Sessions:   func() int { return 3 },
+		Cache: func() metrics.CacheStats {
+			return metrics.CacheStats{Hits: 7, Misses: 5, Coalesced: 2, Evictions: 1, Entries: 4, Bytes: 4096}
+		},
 	})
+}
+
+// The cache's counters: misses answered by the backend and coalesced ones
+// apart.
+func TestCacheMetrics(t *testing.T) {
+	m := newMetrics()
+	want := `
+# HELP mcp_gateway_cache_lookups_total Response cache lookups of cacheable calls, by result: hit, miss (answered by the backend) or coalesced (a miss that waited for an identical call in flight).
+# TYPE mcp_gateway_cache_lookups_total counter
+mcp_gateway_cache_lookups_total{result="coalesced"} 2
+mcp_gateway_cache_lookups_total{result="hit"} 7
+mcp_gateway_cache_lookups_total{result="miss"} 3
+# HELP mcp_gateway_cache_bytes Bytes held by the in-memory response cache.
+# TYPE mcp_gateway_cache_bytes gauge
+mcp_gateway_cache_bytes 4096
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), metrics.CacheLookupsTotal, metrics.CacheBytes); err != nil {
+		t.Error(err)
+	}
 }
 
 // Labels stay bounded: names outside the catalog, unknown servers and

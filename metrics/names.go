@@ -19,6 +19,11 @@ const (
 	AuditWrittenTotal    = "mcp_gateway_audit_written_entries_total" // counter
 	AuditFailuresTotal   = "mcp_gateway_audit_write_failures_total"  // counter
 	BuildInfo            = "mcp_gateway_build_info"                  // gauge{version}
+	CacheLookupsTotal    = "mcp_gateway_cache_lookups_total"         // counter{result}: hit, miss, coalesced
+	CacheEvictionsTotal  = "mcp_gateway_cache_evictions_total"       // counter
+	CacheErrorsTotal     = "mcp_gateway_cache_errors_total"          // counter (store failures, e.g. Redis away)
+	CacheEntries         = "mcp_gateway_cache_entries"               // gauge (memory store)
+	CacheBytes           = "mcp_gateway_cache_bytes"                 // gauge (memory store)
 )
 
 // Names returns every metric name the gateway exposes (histograms by their
@@ -26,5 +31,6 @@ const (
 func Names() []string {
 	return []string{CallsTotal, CallDuration, MessageBytesTotal, BackendUp, BackendRestartsTotal,
 		BackendInflight, Sessions, GuardrailFindings, PolicyDenialsTotal, RateLimitedTotal,
-		CatalogItems, AuditQueued, AuditWrittenTotal, AuditFailuresTotal, BuildInfo}
+		CatalogItems, AuditQueued, AuditWrittenTotal, AuditFailuresTotal, BuildInfo,
+		CacheLookupsTotal, CacheEvictionsTotal, CacheErrorsTotal, CacheEntries, CacheBytes}
 }

@@ -21,7 +21,8 @@ var Order = []Entry{
 	{Name: "injection", Why: "hides poisoned definitions; blocks injected results"},
 	// Content guardrails: they mask arguments on the way in and results on
 	// the way out, so they sit outside the cache: a cache hit is masked
-	// like a fresh result and cache keys hold only masked arguments.
+	// like a fresh result, and a call whose arguments they masked is not
+	// cached (masked arguments no longer say what the client asked).
 	{Name: "basic", Why: "masks secrets in arguments and results"},
 	{Name: "presidio", Why: "masks personal data in arguments and results"},
 	{Name: "lasso", Why: "scores content with the remote Lasso service"},

@@ -70,6 +70,40 @@ func TestCallArguments(t *testing.T) {
 	}
 }
 
+// TestCallArgumentsChanged: reading the arguments leaves them unchanged;
+// SetArguments marks them changed, even with the same bytes, and a failed
+// SetArguments does not.
+func TestCallArgumentsChanged(t *testing.T) {
+	tests := []struct {
+		name    string
+		params  string
+		set     string // "" reads only
+		changed bool
+	}{
+		{name: "read only", params: `{"name":"x","arguments":{"a":1}}`},
+		{name: "replaced", params: `{"name":"x","arguments":{"a":1}}`, set: `{"a":"<masked>"}`, changed: true},
+		{name: "same bytes", params: `{"name":"x","arguments":{"a":1}}`, set: `{"a":1}`, changed: true},
+		{name: "added", params: `{"name":"x"}`, set: `{"a":1}`, changed: true},
+		{name: "failed", params: `[1]`, set: `{"a":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Call{Method: "tools/call", Params: []byte(tt.params)}
+			c.RawArguments()
+			c.Arguments()
+			if c.ArgumentsChanged() {
+				t.Fatal("reading the arguments marked them changed")
+			}
+			if tt.set != "" {
+				c.SetArguments([]byte(tt.set))
+			}
+			if got := c.ArgumentsChanged(); got != tt.changed {
+				t.Errorf("ArgumentsChanged() = %t, want %t", got, tt.changed)
+			}
+		})
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	_, err := Build([]string{"nosuch"}, nil, Env{})
 	if err == nil || !strings.Contains(err.Error(), `unknown plugin "nosuch"`) || !strings.Contains(err.Error(), "basic") {

@@ -1,166 +1,30 @@
 package ratelimit
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/mcpgw/mcp-gateway/internal/testredis"
 )
 
-// redisServer is a redis-server process owned by one test.
-type redisServer struct {
-	tb   testing.TB
-	bin  string
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	exit chan struct{}
-}
-
-// startRedis starts a private redis-server on a free port, or skips the
-// test when no redis-server binary is installed.
-func startRedis(tb testing.TB) *redisServer {
+// startRedis starts a private redis-server (see internal/testredis), or
+// skips the test when none is installed.
+func startRedis(tb testing.TB) *testredis.Server {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if _, serr := os.Stat("/usr/bin/redis-server"); serr != nil {
-			tb.Skip("redis-server not found in PATH or /usr/bin: install it (e.g. apt-get install redis-server) to run the Redis store tests")
-		}
-		bin = "/usr/bin/redis-server"
-	}
-	r := &redisServer{tb: tb, bin: bin, dir: tb.TempDir()}
-	tb.Cleanup(r.kill)
-	var last error
-	for range 5 {
-		r.port = freePort(tb)
-		if last = r.start(); last == nil {
-			return r
-		}
-	}
-	tb.Fatalf("starting redis-server: %v", last)
-	return nil
+	return testredis.Start(tb)
 }
 
-func freePort(tb testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// start runs redis-server on r.port and waits until it answers PING.
-func (r *redisServer) start() error {
-	log, err := os.OpenFile(filepath.Join(r.dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer log.Close()
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", r.dir, "--daemonize", "no")
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("%s: %w", r.bin, err)
-	}
-	exit := make(chan struct{})
-	go func() { cmd.Wait(); close(exit) }()
-	r.cmd, r.exit = cmd, exit
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exit:
-			out, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-			return fmt.Errorf("redis-server on port %d exited: %s", r.port, lastLines(string(out), 5))
-		default:
-		}
-		if ping(r.addr()) == nil {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	r.kill()
-	return fmt.Errorf("redis-server on port %d did not answer PING within 10s", r.port)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if line != "+PONG\r\n" {
-		return fmt.Errorf("PING: %q", line)
-	}
-	return nil
-}
-
-// kill stops the server abruptly (SIGKILL) and waits for it to exit.
-func (r *redisServer) kill() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	<-r.exit
-	r.cmd = nil
-}
-
-// restart starts the server again on the same port.
-func (r *redisServer) restart() {
-	r.tb.Helper()
-	var err error
-	for range 20 { // the port may take a moment to be free again
-		if err = r.start(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	r.tb.Fatalf("restarting redis-server on port %d: %v", r.port, err)
-}
-
-func (r *redisServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
-func (r *redisServer) url() string  { return "redis://" + r.addr() + "/0" }
-
-// client returns a plain client for inspecting the server.
-func (r *redisServer) client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: r.addr()})
-	r.tb.Cleanup(func() { c.Close() })
-	return c
-}
-
-func newRedisLimiter(tb testing.TB, r *redisServer, rules string, cfg RedisConfig, logs *logBuffer) *Limiter {
+func newRedisLimiter(tb testing.TB, r *testredis.Server, rules string, cfg RedisConfig, logs *logBuffer) *Limiter {
 	tb.Helper()
 	if cfg.URL == "" {
-		cfg.URL = r.url()
+		cfg.URL = r.URL()
 	}
 	var log *slog.Logger
 	if logs != nil {
@@ -265,8 +129,8 @@ func TestRedisRetryAfterAndLongestWait(t *testing.T) {
 
 func TestRedisKeysExpire(t *testing.T) {
 	r := startRedis(t)
-	c := r.client()
-	st, err := NewRedisStore(RedisConfig{URL: r.url(), Prefix: "t:"}, nil)
+	c := r.Client()
+	st, err := NewRedisStore(RedisConfig{URL: r.URL(), Prefix: "t:"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +208,7 @@ func TestRedisOutage(t *testing.T) {
 				t.Fatalf("before the outage, 4th call: %+v", d)
 			}
 
-			r.kill()
+			r.Kill()
 			for i := range 30 {
 				d := l.Allow(ctx, dev, "s", "s__t")
 				var want Decision
@@ -361,7 +225,7 @@ func TestRedisOutage(t *testing.T) {
 				t.Fatalf("outage logged %d times over 30 calls, want once:\n%s", n, logs.String())
 			}
 
-			r.restart()
+			r.Restart()
 			deadline := time.Now().Add(15 * time.Second)
 			var d Decision
 			for {
@@ -404,13 +268,13 @@ func TestRedisFrozen(t *testing.T) {
 	if d := l.Allow(ctx, dev, "s", ""); !d.Allowed {
 		t.Fatal(d)
 	}
-	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := r.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	resumed := false
 	resume := func() {
 		if !resumed {
-			r.cmd.Process.Signal(syscall.SIGCONT)
+			r.Resume()
 			resumed = true
 		}
 	}
@@ -440,7 +304,7 @@ func TestRedisFrozen(t *testing.T) {
 }
 
 func TestRedisUnreachableAtStartup(t *testing.T) {
-	port := freePort(t) // nothing listens there
+	port := testredis.FreePort(t) // nothing listens there
 	var logs logBuffer
 	st, err := NewRedisStore(RedisConfig{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}, newLogger(&logs))
 	if err != nil {

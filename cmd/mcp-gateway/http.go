@@ -131,6 +131,7 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	// Backends outlive the signal: calls in flight finish before they stop
 	// (g.Close, after the HTTP server has drained).
 	g.Start(context.Background())
+	go watchConfig(ctx, st, g)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	// The address line is what scripts and tests wait for.

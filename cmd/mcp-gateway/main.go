@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -292,22 +293,44 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 		obs.Close()
 		return fail(err)
 	}
+	obs.cacheStats = cacheStatsOf(handlers)
 	return &setup{o: o, log: log, cfg: cfg, plugins: handlers, enabled: plugin.Ordered(plugins), dataDir: dataDir, obs: obs}, 0
 }
 
 // configuredPlugins adds the plugins that the config turns on by itself:
 // authorization when it has "policies", rate limits when it has
-// "rateLimits" (with the "redis" section when there is one).
+// "rateLimits" (with the "redis" section when there is one), and always
+// the response cache (with "cache" and "redis").
 func configuredPlugins(cfg *config.Config, plugins []string, sections map[string]json.RawMessage) ([]string, map[string]json.RawMessage, error) {
 	if sections == nil {
 		sections = map[string]json.RawMessage{}
 	}
 	secs := cfg.Gateway.Sections
-	for _, p := range []string{"authz", "ratelimit"} {
+	own := map[string]string{"authz": "policies", "ratelimit": "rateLimits", "cache": "cache", "authn": "auth"}
+	for _, p := range []string{"authz", "ratelimit", "cache", "authn"} {
 		if _, ok := sections[p]; ok {
-			return nil, nil, fmt.Errorf("gateway.plugins.%s: configure it with gateway.%s instead", p, map[string]string{"authz": "policies", "ratelimit": "rateLimits"}[p])
+			return nil, nil, fmt.Errorf("gateway.plugins.%s: configure it with gateway.%s instead", p, own[p])
 		}
 	}
+	if slices.Contains(plugins, "authn") {
+		return nil, nil, fmt.Errorf(`-p authn: authentication is not a -p plugin; add "gateway": {"auth": {...}} to the config (it applies to the HTTP front door; stdio trusts the local user)`)
+	}
+	// The response cache is always in the chain: by default it caches
+	// only tools their server marks read-only and idempotent, and
+	// "gateway": {"cache": {"enabled": false}} turns it off.
+	cacheRaw := map[string]json.RawMessage{}
+	if sec, ok := secs["cache"]; ok {
+		cacheRaw["cache"] = sec.Raw
+	}
+	if r, ok := secs["redis"]; ok {
+		cacheRaw["redis"] = r.Raw
+	}
+	cacheSec, err := json.Marshal(cacheRaw)
+	if err != nil {
+		return nil, nil, err
+	}
+	plugins = append(plugins, "cache")
+	sections["cache"] = cacheSec
 	if sec, ok := secs["policies"]; ok {
 		plugins = append(plugins, "authz")
 		sections["authz"] = sec.Raw
@@ -415,6 +438,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log.Info("mcp-gateway starting", "version", buildVersion(), "config", cfg.Path, "format", cfg.Format,
 		"servers", len(cfg.Servers), "plugins", st.enabled, "data_dir", st.dataDir)
 	g.Start(ctx)
+	go watchConfig(ctx, st, g)
 	conn := transport.NewStream(stdin, stdout, nil, int(cfg.Gateway.MaxMessageBytes))
 	front := g.NewFront(conn, plugin.Identity{Principal: "local"})
 	done := make(chan error, 1)

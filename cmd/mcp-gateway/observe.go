@@ -13,6 +13,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/metrics"
 	"github.com/mcpgw/mcp-gateway/plugin"
+	"github.com/mcpgw/mcp-gateway/respcache"
 )
 
 // observability is everything that records what the gateway does: the
@@ -26,6 +27,23 @@ type observability struct {
 	// eventLog writes plugin events to the log with their request id.
 	eventLog plugin.LogEvents
 	closed   bool
+	// cacheStats reads the response cache's counters; nil without one.
+	cacheStats func() metrics.CacheStats
+}
+
+// cacheStatsOf returns the counters of the response cache among handlers,
+// nil when there is none.
+func cacheStatsOf(handlers []plugin.Handler) func() metrics.CacheStats {
+	for _, h := range handlers {
+		if c, ok := h.(interface{ Stats() respcache.Stats }); ok {
+			return func() metrics.CacheStats {
+				s := c.Stats()
+				return metrics.CacheStats{Hits: s.Hits, Misses: s.Misses, Coalesced: s.Coalesced,
+					Evictions: s.Evictions, Errors: s.Errors, Entries: s.Entries, Bytes: s.Bytes}
+			}
+		}
+	}
+	return nil
 }
 
 // openAuditStore opens the store the audit section names.
@@ -107,6 +125,7 @@ func (o *observability) attach(g *gateway.Gateway, cfg *config.Config, transport
 	if o.writer != nil {
 		src.Audit = o.writer
 	}
+	src.Cache = o.cacheStats
 	o.metrics = metrics.New(buildVersion(), transport, names, src)
 }
 

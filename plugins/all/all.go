@@ -7,6 +7,7 @@ package all
 import (
 	_ "github.com/mcpgw/mcp-gateway/plugins/authz"
 	_ "github.com/mcpgw/mcp-gateway/plugins/basic"
+	_ "github.com/mcpgw/mcp-gateway/plugins/cache"
 	_ "github.com/mcpgw/mcp-gateway/plugins/injection"
 	_ "github.com/mcpgw/mcp-gateway/plugins/lasso"
 	_ "github.com/mcpgw/mcp-gateway/plugins/pinning"
