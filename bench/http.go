@@ -25,6 +25,7 @@ import (
 // httpOptions are the knobs of the HTTP scenario.
 type httpOptions struct {
 	backend  string        // "echo" (bench/echoserver) or "everything" (npm server-everything)
+	cache    bool          // the response cache scenario instead
 	calls    int           // measured tools/call requests per row
 	sessions int           // sessions opened for the memory and set-up measurements
 	idle     time.Duration // the gateway's sessionIdleTimeout in the sessions measurement

@@ -4,6 +4,7 @@
 //	go run ./bench                 # stdio scenarios; defaults: 20000 calls per scenario
 //	go run ./bench -calls 50000
 //	go run ./bench -http           # the HTTP scenario instead
+//	go run ./bench -cache          # the response cache: misses vs hits over HTTP
 //
 // Stdio scenarios (stdio front, stdio backend bench/echoserver):
 //   - tools/call throughput and p50/p99 latency at 1 and 8 concurrent calls,
@@ -62,8 +63,9 @@ func main() {
 	backend := flag.String("backend", "echo", "with -http: the backend, echo (bench/echoserver) or everything (npm server-everything, from testdeps/)")
 	sessions := flag.Int("sessions", 1000, "with -http: sessions opened for the set-up and memory measurements")
 	idle := flag.Duration("idle", 10*time.Second, "with -http: the gateway's sessionIdleTimeout in the sessions measurement")
+	cacheMode := flag.Bool("cache", false, "run the response cache scenario (HTTP front, HTTP backend, cache off vs hits) instead")
 	flag.Parse()
-	if err := run(*calls, *httpMode, httpOptions{backend: *backend, calls: *calls, sessions: max(*sessions, 2), idle: *idle}); err != nil {
+	if err := run(*calls, *httpMode || *cacheMode, httpOptions{backend: *backend, cache: *cacheMode, calls: *calls, sessions: max(*sessions, 2), idle: *idle}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -85,6 +87,9 @@ func run(calls int, httpMode bool, ho httpOptions) error {
 	}
 	if httpMode {
 		fmt.Printf("# Benchmark run\n\n%s, %d CPUs, %s; %d calls per row.\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), calls)
+		if ho.cache {
+			return runCache(gw, echo, dir, ho.backend, calls)
+		}
 		return runHTTP(gw, echo, dir, ho)
 	}
 	cfg := filepath.Join(dir, "one.json")
