@@ -148,6 +148,11 @@ type Server struct {
 	// all; deny wins.
 	ToolsAllow []string
 	ToolsDeny  []string
+	// ListRefresh, when set, is how often the gateway re-reads the
+	// server's lists, for servers that change them without sending
+	// list_changed; zero: on list_changed only (and a 2026-07-28 server's
+	// lists when their ttlMs runs out).
+	ListRefresh time.Duration
 	// Isolation is one of the Isolation constants.
 	Isolation string
 	// Era pins the backend's protocol era (EraLegacy, EraModern) instead

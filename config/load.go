@@ -434,7 +434,7 @@ func (l *loader) mcpServers(n *node, p string, cfg *Config) {
 var serverKeys = []string{
 	"alwaysAllow", "args", "autoApprove", "blocked", "command", "cwd",
 	"description", "disabled", "disabledTools", "env", "envFile", "era", "headers",
-	"isolation", "loadBalancing", "maxConcurrency", "maxQueue", "oauth", "prefix",
+	"isolation", "listRefresh", "loadBalancing", "maxConcurrency", "maxQueue", "oauth", "prefix",
 	"replicas", "timeout", "tools", "type", "url",
 }
 
@@ -602,6 +602,8 @@ func (l *loader) server(name string, keyOff int, n *node, p string, replica bool
 			s.Blocked, _ = l.enum(v, kp, []string{"blocked", "skipped", "passed"})
 		case "timeout":
 			s.Timeout = l.timeout(v, kp)
+		case "listRefresh":
+			s.ListRefresh = l.timeout(v, kp)
 		case "tools":
 			l.tools(v, kp, &s)
 		case "isolation":

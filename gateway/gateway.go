@@ -467,6 +467,7 @@ type backend struct {
 	mu         sync.Mutex
 	lists      [4][][]byte  // raw items per catalog.Kind
 	hints      [4]cacheHint // the backend's cache hints for each list (modern backends)
+	fetched    [4]time.Time // when each list was last fetched
 	caps       []byte       // raw capabilities from initialize
 	serverInfo []byte
 	instr      []byte
@@ -516,6 +517,10 @@ func (b *backend) onReady(ctx context.Context, s *upstream.Session) error {
 	b.mu.Lock()
 	old := b.lists
 	b.lists, b.hints = fetched, hints
+	now := time.Now()
+	for k := range b.fetched {
+		b.fetched[k] = now
+	}
 	b.caps, b.serverInfo, b.instr = s.Init.Capabilities, s.Init.ServerInfo, s.Init.Instructions
 	level := b.logLevel
 	b.mu.Unlock()
@@ -603,7 +608,11 @@ func fetchPages(resultKey string, call func(params []byte) ([]byte, error)) ([][
 }
 
 // refetch re-reads one kind of list after the backend said it changed.
-func (b *backend) refetch(k catalog.Kind) {
+func (b *backend) refetch(k catalog.Kind) { b.reread(k, true) }
+
+// reread re-reads one kind of list; clients are told when it changed, or
+// always with announce (the backend said it changed).
+func (b *backend) reread(k catalog.Kind, announce bool) {
 	s, err := b.anySession()
 	if err != nil {
 		return // the next onReady fetches everything
@@ -626,6 +635,7 @@ func (b *backend) refetch(k catalog.Kind) {
 		}
 		b.mu.Lock()
 		b.hints[kk] = hint
+		b.fetched[kk] = time.Now()
 		if !sameItems(b.lists[kk], items) {
 			b.lists[kk] = items
 			changed = true
@@ -638,7 +648,9 @@ func (b *backend) refetch(k catalog.Kind) {
 	// Clients are told even when the exposed list did not change in a
 	// visible way: descriptions may have been compared equal byte-wise
 	// only after filtering, and a spurious notice costs one list call.
-	b.g.broadcastListChanged(k)
+	if announce || changed {
+		b.g.broadcastListChanged(k)
+	}
 }
 
 func (g *Gateway) broadcastListChanged(k catalog.Kind) {

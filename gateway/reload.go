@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/catalog"
 	"github.com/mcpgw/mcp-gateway/config"
+	"github.com/mcpgw/mcp-gateway/jsonrpc"
 )
 
 // serverSet is what the config runs: the active backends and every
@@ -152,6 +153,7 @@ func (g *Gateway) startBackend(b *backend) {
 			g.wg.Go(func() { r.healthChecks(ctx) })
 		}
 	}
+	g.wg.Go(func() { b.refreshLists(ctx) })
 }
 
 // retireDrainPoll is how often retire looks whether calls are still in
@@ -187,4 +189,51 @@ func (g *Gateway) retire(b *backend) {
 		b.stop()
 	}
 	g.log.Info("server stopped after a config change", "server", b.cfg.Name)
+}
+
+// Bounds of list refreshes.
+const (
+	listCheckEvery = time.Second     // how often freshness is looked at
+	minListRefresh = 5 * time.Second // a modern backend's ttlMs of less counts as this
+	maxListRefresh = 24 * time.Hour  // and of more as this
+)
+
+// refreshLists re-fetches lists whose freshness ran out, until ctx ends:
+// a modern backend's by the ttlMs it gave with them (within
+// minListRefresh and maxListRefresh), any backend's every "listRefresh"
+// when the config sets it. Clients are told only when a list changed.
+// Legacy backends without "listRefresh" are re-read on their list_changed
+// notifications only.
+func (b *backend) refreshLists(ctx context.Context) {
+	t := time.NewTicker(listCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, k := range []catalog.Kind{catalog.Tools, catalog.Prompts, catalog.Resources} {
+				if b.listStale(k, now) {
+					b.reread(k, false)
+				}
+			}
+		}
+	}
+}
+
+// listStale reports whether list k is due to be fetched again.
+func (b *backend) listStale(k catalog.Kind, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if has, _ := jsonrpc.Get(b.caps, capabilityFor[k]); has == nil || b.fetched[k].IsZero() {
+		return false // not offered, or the backend is not up yet
+	}
+	every := b.cfg.ListRefresh
+	if h := b.hints[k]; h.known {
+		d := min(max(time.Duration(h.ttlMs())*time.Millisecond, minListRefresh), maxListRefresh)
+		if every == 0 || d < every {
+			every = d
+		}
+	}
+	return every > 0 && now.Sub(b.fetched[k]) >= every
 }

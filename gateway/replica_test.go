@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgw/mcp-gateway/catalog"
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/upstream"
 )
@@ -197,5 +198,38 @@ func BenchmarkPick(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+func TestListStale(t *testing.T) {
+	now := time.Now()
+	modern := func(ttlMs int64) cacheHint { return cacheHint{known: true, ttl: ttlMs} }
+	tests := []struct {
+		name    string
+		caps    string
+		refresh time.Duration
+		hint    cacheHint
+		age     time.Duration
+		want    bool
+	}{
+		{"legacy, no listRefresh: list_changed only", `{"tools":{}}`, 0, cacheHint{}, time.Hour, false},
+		{"legacy, listRefresh due", `{"tools":{}}`, time.Minute, cacheHint{}, 2 * time.Minute, true},
+		{"legacy, listRefresh not due", `{"tools":{}}`, time.Minute, cacheHint{}, 30 * time.Second, false},
+		{"modern ttl due", `{"tools":{}}`, 0, modern(10_000), 11 * time.Second, true},
+		{"modern ttl not due", `{"tools":{}}`, 0, modern(10_000), 9 * time.Second, false},
+		{"modern ttl 0 counts as the floor", `{"tools":{}}`, 0, modern(0), 4 * time.Second, false},
+		{"modern ttl 0 after the floor", `{"tools":{}}`, 0, modern(0), 6 * time.Second, true},
+		{"the shorter of ttl and listRefresh", `{"tools":{}}`, 20 * time.Second, modern(60_000), 25 * time.Second, true},
+		{"not offered", `{"prompts":{}}`, time.Second, cacheHint{}, time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &backend{cfg: config.Server{ListRefresh: tt.refresh}, caps: []byte(tt.caps)}
+			b.hints[catalog.Tools] = tt.hint
+			b.fetched[catalog.Tools] = now.Add(-tt.age)
+			if got := b.listStale(catalog.Tools, now); got != tt.want {
+				t.Errorf("listStale = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
