@@ -20,6 +20,7 @@ package testredis
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -226,4 +227,20 @@ func (s *Server) FlushAll(ctx context.Context) error {
 		return fmt.Errorf("testredis: FLUSHALL: %w", err)
 	}
 	return nil
+}
+
+// quietRedis drops go-redis's own log lines (failed dials while a test has
+// killed its server).
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// Main is TestMain for packages whose tests use Redis: go-redis's own log
+// lines are dropped unless the tests run with -v.
+func Main(m *testing.M) {
+	flag.Parse()
+	if !testing.Verbose() {
+		redis.SetLogger(quietRedis{})
+	}
+	os.Exit(m.Run())
 }
