@@ -71,6 +71,12 @@ func (f *Front) backSession(ctx context.Context, b *backend, tried []*replica) (
 			return nil, ticket{}, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "the client session is closing"}
 		}
 		cb := f.backs[b]
+		if cb == nil && f.g.set().byName[b.cfg.Name] != b {
+			// A config reload replaced or removed the server: no new
+			// session for the old one, which is being retired.
+			f.mu.Unlock()
+			return nil, ticket{}, &upstream.UnavailableError{Server: b.cfg.Name, Reason: "its configuration was just reloaded; call again"}
+		}
 		if cb == nil {
 			cb = &clientBack{ready: make(chan struct{})}
 			f.backs[b] = cb
