@@ -285,3 +285,52 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// scriptedConn is a transport.Conn whose Read returns what a test queues.
+type scriptedConn struct {
+	reads  chan func() ([]byte, error)
+	writes chan []byte
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newScriptedConn() *scriptedConn {
+	return &scriptedConn{reads: make(chan func() ([]byte, error), 4), writes: make(chan []byte, 4), closed: make(chan struct{})}
+}
+
+func (c *scriptedConn) Read() ([]byte, error) {
+	select {
+	case f := <-c.reads:
+		return f()
+	case <-c.closed:
+		return nil, transport.ErrClosed
+	}
+}
+func (c *scriptedConn) Write(b []byte) error { c.writes <- append([]byte(nil), b...); return nil }
+func (c *scriptedConn) Close() error         { c.once.Do(func() { close(c.closed) }); return nil }
+
+// A transport failure of one request fails that call with an
+// UnavailableError, not as the server's answer, and the session lives on.
+func TestRequestErrorFailsOneCall(t *testing.T) {
+	c := newScriptedConn()
+	s := NewSession("remote", c, nopHandler{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Call(context.Background(), "tools/call", []byte(`{}`), CallOptions{})
+		done <- err
+	}()
+	m, _ := jsonrpc.Parse(<-c.writes)
+	c.reads <- func() ([]byte, error) { return nil, &transport.RequestError{ID: m.ID, Reason: "could not reach the server"} }
+	err := <-done
+	var ue *UnavailableError
+	var re *RPCError
+	if !errors.As(err, &ue) || errors.As(err, &re) || ue.Error() != "server remote is not available: could not reach the server" {
+		t.Fatalf("call error = %v (%T), want an UnavailableError", err, err)
+	}
+	select {
+	case <-s.Done():
+		t.Fatal("one failed request ended the session")
+	default:
+	}
+}
