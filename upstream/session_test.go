@@ -321,7 +321,9 @@ func TestRequestErrorFailsOneCall(t *testing.T) {
 		done <- err
 	}()
 	m, _ := jsonrpc.Parse(<-c.writes)
-	c.reads <- func() ([]byte, error) { return nil, &transport.RequestError{ID: m.ID, Reason: "could not reach the server"} }
+	c.reads <- func() ([]byte, error) {
+		return nil, &transport.RequestError{ID: m.ID, Reason: "could not reach the server"}
+	}
 	err := <-done
 	var ue *UnavailableError
 	var re *RPCError
