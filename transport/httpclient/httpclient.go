@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -64,12 +65,22 @@ type Options struct {
 	Logger          *slog.Logger
 }
 
-var defaultClient = &http.Client{Transport: &http.Transport{
-	Proxy:               http.ProxyFromEnvironment,
-	MaxIdleConnsPerHost: 64,
-	IdleConnTimeout:     90 * time.Second,
-	ForceAttemptHTTP2:   true,
-}}
+var (
+	defaultTransport = &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	defaultClient = &http.Client{Transport: defaultTransport}
+)
+
+// Header values of every POST, shared by all requests (net/http does not
+// modify a request's header values).
+var (
+	hdrJSON   = []string{"application/json"}
+	hdrAccept = []string{"application/json, text/event-stream"}
+)
 
 const (
 	// queueLen bounds the messages received but not yet Read: a slow
@@ -104,19 +115,29 @@ type item struct {
 
 type conn struct {
 	o      Options
+	url    *url.URL            // o.URL, parsed
+	hdrs   map[string][]string // o.Headers, canonical keys
 	client *http.Client
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	in     chan item
+	// redirected is set once the server redirected a POST: from then on,
+	// requests go through client.Do, which follows redirects, rather than
+	// straight to the default client's transport.
+	redirected atomic.Bool
+	log        *slog.Logger
+	ctx        context.Context
+	cancel     context.CancelFunc
+	in         chan item
 
 	mu         sync.Mutex
 	mode       string        // resolved mode (ModeAuto until detection succeeds)
 	probe      chan struct{} // closed when the detection in progress ends
 	endpoint   string        // where legacy messages are POSTed
 	stopLegacy context.CancelFunc
-	session    string // Mcp-Session-Id
-	version    string // negotiated protocol version
+	session    string   // Mcp-Session-Id
+	version    string   // negotiated protocol version
+	sessionHdr []string // session and version as header values (nil: none)
+	versionHdr []string
+	exchanges  map[uint64]context.CancelFunc // carried by Request, to end on Close
+	nextEx     uint64
 	initID     []byte // id of the initialize request, until answered
 	getOpened  bool
 	closed     bool // Close has begun: no new goroutines
@@ -180,7 +201,12 @@ func Dial(ctx context.Context, o Options) (transport.Conn, error) {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = transport.DefaultMaxMessageBytes
 	}
-	c := &conn{o: o, client: o.Client, log: o.Logger, in: make(chan item, queueLen), failed: make(chan struct{}), mode: o.Mode}
+	c := &conn{o: o, client: o.Client, log: o.Logger, in: make(chan item, queueLen), failed: make(chan struct{}), mode: o.Mode,
+		url: u, hdrs: make(map[string][]string, len(o.Headers)), exchanges: map[uint64]context.CancelFunc{}}
+	u.Host = strings.TrimSuffix(u.Host, ":") // as http.NewRequest does
+	for k, v := range o.Headers {
+		c.hdrs[http.CanonicalHeaderKey(k)] = []string{v}
+	}
 	if c.client == nil {
 		c.client = defaultClient
 	}
@@ -221,15 +247,14 @@ func (c *conn) spawn(f func()) bool {
 	return true
 }
 
-// sleep waits d or until the connection closes; it reports whether the
-// connection is still open.
-func (c *conn) sleep(d time.Duration) bool {
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-c.ctx.Done():
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -268,6 +293,15 @@ func (c *conn) push(it item) error {
 // and the gateway's stdio front frames messages by line. No other byte
 // changes.
 func (c *conn) deliver(msg, want []byte) (bool, error) {
+	answer := c.received(msg, want)
+	return answer, c.push(item{msg: msg})
+}
+
+// received prepares a message that arrived for delivery: its line breaks
+// become spaces, and the answer to initialize sets the negotiated protocol
+// version. It reports whether msg is the answer to the request with id
+// want (nil: no such request).
+func (c *conn) received(msg, want []byte) bool {
 	oneLine(msg)
 	answer := false
 	c.mu.Lock()
@@ -282,12 +316,47 @@ func (c *conn) deliver(msg, want []byte) (bool, error) {
 					version, _ = jsonrpc.String(v)
 				}
 				c.mu.Lock()
-				c.initID, c.version = nil, version
+				c.initID, c.version, c.versionHdr = nil, version, nil
+				if version != "" {
+					c.versionHdr = []string{version}
+				}
 				c.mu.Unlock()
 			}
 		}
 	}
-	return answer, c.push(item{msg: msg})
+	return answer
+}
+
+// sink takes the messages of one exchange. With direct set (an exchange
+// carried by Request, for the request with id direct), the answer, if it
+// is the exchange's first message, is kept for the caller instead of
+// queued for Read; once anything was queued, the answer is queued too, so
+// that it stays after what came before it.
+type sink struct {
+	c      *conn
+	direct []byte
+	answer []byte // kept for the caller
+	queued bool   // something of this exchange went to Read
+}
+
+// deliver is conn.deliver for a message of the exchange.
+func (k *sink) deliver(msg, want []byte) (bool, error) {
+	if k.direct != nil && !k.queued && k.answer == nil {
+		if k.c.received(msg, k.direct) {
+			k.answer = msg
+			return true, nil
+		}
+		k.queued = true
+		return false, k.c.push(item{msg: msg})
+	}
+	k.queued = true
+	return k.c.deliver(msg, want)
+}
+
+// push is conn.push for an item of the exchange.
+func (k *sink) push(it item) error {
+	k.queued = true
+	return k.c.push(it)
 }
 
 // oneLine replaces CR and LF in msg, in place, with spaces.
@@ -303,24 +372,46 @@ func oneLine(msg []byte) {
 }
 
 // Write implements transport.Conn.
-func (c *conn) Write(msg []byte) error { return c.write(msg, nil) }
+func (c *conn) Write(msg []byte) error {
+	_, err := c.write(nil, msg, nil)
+	return err
+}
 
 // WriteWithHeaders implements transport.HeaderWriter: the request's POST
 // also carries hdr (the 2026-07-28 Mcp-Param-* headers).
-func (c *conn) WriteWithHeaders(msg []byte, hdr map[string]string) error { return c.write(msg, hdr) }
+func (c *conn) WriteWithHeaders(msg []byte, hdr map[string]string) error {
+	_, err := c.write(nil, msg, hdr)
+	return err
+}
 
-func (c *conn) write(msg []byte, hdr map[string]string) error {
+// Request implements transport.Requester. Over streamable HTTP, once the
+// mode is known, the POST is made and its answer read on the caller's
+// goroutine; otherwise (legacy SSE, detection in progress) it is Write.
+func (c *conn) Request(ctx context.Context, deadline time.Time, msg []byte, hdr map[string]string) ([]byte, error) {
+	return c.write(&exchangeOn{ctx, deadline}, msg, hdr)
+}
+
+// exchangeOn is the caller's context and deadline for an exchange carried
+// by Request.
+type exchangeOn struct {
+	ctx      context.Context
+	deadline time.Time
+}
+
+// write sends msg; for a request with on not nil (Request), on the
+// caller's goroutine where it can, returning the answer as Request says.
+func (c *conn) write(on *exchangeOn, msg []byte, hdr map[string]string) ([]byte, error) {
 	if c.ctx.Err() != nil {
-		return fmt.Errorf("write: %w", transport.ErrClosed)
+		return nil, fmt.Errorf("write: %w", transport.ErrClosed)
 	}
 	select {
 	case <-c.failed:
-		return fmt.Errorf("write: %w", c.err)
+		return nil, fmt.Errorf("write: %w", c.err)
 	default:
 	}
 	m, err := jsonrpc.Parse(msg)
 	if err != nil {
-		return fmt.Errorf("write: %w", err)
+		return nil, fmt.Errorf("write: %w", err)
 	}
 	out := outgoing{raw: msg, method: m.Method, call: m.Kind == jsonrpc.KindRequest, extra: hdr}
 	if out.call {
@@ -333,7 +424,7 @@ func (c *conn) write(msg []byte, hdr map[string]string) error {
 		select {
 		case <-p:
 		case <-c.ctx.Done():
-			return fmt.Errorf("write: %w", transport.ErrClosed)
+			return nil, fmt.Errorf("write: %w", transport.ErrClosed)
 		}
 		c.mu.Lock()
 	}
@@ -348,10 +439,14 @@ func (c *conn) write(msg []byte, hdr map[string]string) error {
 	}
 	c.mu.Unlock()
 	if mode == ModeSSE {
-		return c.postSSE(msg)
+		return nil, c.postSSE(msg)
 	}
 	if !out.call {
-		return c.send(out, probe)
+		return nil, c.send(c.ctx, out, probe, &sink{c: c})
+	}
+	if on != nil && probe == nil {
+		out.id = m.ID
+		return c.exchange(on, out)
 	}
 	// A request: the server may take as long as it works on it to answer,
 	// so the exchange goes on without the caller (the Conn keeps no
@@ -359,16 +454,56 @@ func (c *conn) write(msg []byte, hdr map[string]string) error {
 	out.raw = bytes.Clone(msg)
 	out.id = bytes.Clone(m.ID)
 	if !c.spawn(func() {
-		if err := c.send(out, probe); err != nil {
-			c.answerError(out, err)
+		if err := c.send(c.ctx, out, probe, &sink{c: c}); err != nil {
+			if msg := c.errorAnswer(out, err); msg != nil {
+				c.deliver(msg, nil)
+			}
 		}
 	}) {
 		if probe != nil {
 			c.resolve(probe, "")
 		}
-		return fmt.Errorf("write: %w", transport.ErrClosed)
+		return nil, fmt.Errorf("write: %w", transport.ErrClosed)
 	}
-	return nil
+	return nil, nil
+}
+
+// exchange carries a request's exchange on the caller's goroutine (see
+// Request). It ends with the caller's context or deadline, and when the
+// connection closes.
+func (c *conn) exchange(on *exchangeOn, out outgoing) ([]byte, error) {
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if on.deadline.IsZero() {
+		ctx, cancel = context.WithCancel(on.ctx)
+	} else {
+		ctx, cancel = context.WithDeadline(on.ctx, on.deadline)
+	}
+	defer cancel()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("write: %w", transport.ErrClosed)
+	}
+	key := c.nextEx
+	c.nextEx++
+	c.exchanges[key] = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.exchanges, key)
+		c.mu.Unlock()
+	}()
+	k := sink{c: c, direct: out.id}
+	if err := c.send(ctx, out, nil, &k); err != nil && ctx.Err() == nil {
+		if msg := c.errorAnswer(out, err); msg != nil {
+			k.deliver(msg, nil)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, nil // abandoned
+	}
+	return k.answer, nil
 }
 
 // resolve ends an auto-detection, with the mode it found ("": none yet).
@@ -384,8 +519,8 @@ func (c *conn) resolve(probe chan struct{}, mode string) {
 
 // send POSTs one message over streamable HTTP and, for a request, delivers
 // its answer. probe, if not nil, is the auto-detection this message decides.
-func (c *conn) send(out outgoing, probe chan struct{}) error {
-	resp, err := c.post(out)
+func (c *conn) send(ctx context.Context, out outgoing, probe chan struct{}, k *sink) error {
+	resp, err := c.post(ctx, out)
 	if probe != nil {
 		var he *httpError
 		if err != nil && errors.As(err, &he) && (he.status == http.StatusBadRequest || he.status == http.StatusNotFound || he.status == http.StatusMethodNotAllowed) {
@@ -417,7 +552,7 @@ func (c *conn) send(out outgoing, probe chan struct{}) error {
 		}
 		return nil
 	}
-	return c.readAnswer(resp, out)
+	return c.readAnswer(ctx, resp, out, k)
 }
 
 // discard drains a small body, so the connection can be reused, and closes
@@ -445,34 +580,57 @@ func (c *conn) headers(h http.Header) {
 
 // post sends one message over streamable HTTP. It returns the response of
 // a 2xx answer, to be read by the caller; any other answer is an error.
-func (c *conn) post(out outgoing) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.o.URL, bytes.NewReader(out.raw))
-	if err != nil {
-		return nil, fmt.Errorf("POST %s: %w", redact(c.o.URL), err)
+func (c *conn) post(ctx context.Context, out outgoing) (*http.Response, error) {
+	// The request is built from parts prepared once (the parsed URL, the
+	// header values), not with http.NewRequest, which parses the URL and
+	// allocates every header value again: this is the per-call path.
+	h := make(http.Header, len(c.hdrs)+4)
+	for k, v := range c.hdrs {
+		h[k] = v
 	}
-	c.headers(req.Header)
+	c.mu.Lock()
+	if c.sessionHdr != nil {
+		h["Mcp-Session-Id"] = c.sessionHdr
+	}
+	if c.versionHdr != nil {
+		h["Mcp-Protocol-Version"] = c.versionHdr
+	}
+	c.mu.Unlock()
 	if out.modern != "" {
 		// A stateless request: no session; headers mirror the body.
-		req.Header.Del("Mcp-Session-Id")
-		req.Header.Set("MCP-Protocol-Version", out.modern)
-		req.Header.Set("Mcp-Method", out.method)
+		delete(h, "Mcp-Session-Id")
+		h["Mcp-Protocol-Version"] = []string{out.modern}
+		h["Mcp-Method"] = []string{out.method}
 		if out.name != "" {
-			req.Header.Set("Mcp-Name", transport.EncodeHeaderValue(out.name))
+			h["Mcp-Name"] = []string{transport.EncodeHeaderValue(out.name)}
 		}
 		for k, v := range out.extra {
-			req.Header.Set(k, v)
+			h.Set(k, v)
 		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	hadSession := req.Header.Get("Mcp-Session-Id") != ""
-	resp, err := c.client.Do(req)
+	h["Content-Type"] = hdrJSON
+	h["Accept"] = hdrAccept
+	hadSession := h.Get("Mcp-Session-Id") != ""
+	raw := out.raw
+	req := (&http.Request{
+		Method:        http.MethodPost,
+		URL:           c.url,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          newMsgBody(raw),
+		GetBody:       func() (io.ReadCloser, error) { return newMsgBody(raw), nil },
+		ContentLength: int64(len(raw)),
+		Host:          c.url.Host,
+	}).WithContext(ctx)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, c.netError(http.MethodPost, c.o.URL, err)
 	}
 	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && out.method == "initialize" {
 		c.mu.Lock()
-		c.session = sid
+		c.session, c.sessionHdr = sid, []string{sid}
 		c.mu.Unlock()
 	}
 	switch {
@@ -487,15 +645,55 @@ func (c *conn) post(out outgoing) (*http.Response, error) {
 	return resp, nil
 }
 
+// do makes one POST. With the default client, which has no timeout, no
+// cookie jar and the default redirect policy, that is its transport's
+// RoundTrip: Client.Do would also copy the request's headers for
+// redirects that practically never come. A redirect that does come is
+// followed by Client.Do, for this request and every later one.
+func (c *conn) do(req *http.Request) (*http.Response, error) {
+	if c.client != defaultClient || c.redirected.Load() {
+		return c.client.Do(req)
+	}
+	resp, err := defaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if resp.Header.Get("Location") == "" {
+			break
+		}
+		discard(resp)
+		c.redirected.Store(true)
+		again := req.Clone(req.Context())
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+		return c.client.Do(again)
+	}
+	return resp, nil
+}
+
+// msgBody is the body of a POST: a message.
+type msgBody struct{ bytes.Reader }
+
+func newMsgBody(b []byte) *msgBody {
+	mb := new(msgBody)
+	mb.Reset(b)
+	return mb
+}
+
+func (*msgBody) Close() error { return nil }
+
 // readAnswer delivers the answer to a request: a JSON body (one message or
 // a batch) or an event stream, resumed with Last-Event-ID if it drops.
-func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
+func (c *conn) readAnswer(ctx context.Context, resp *http.Response, out outgoing, k *sink) error {
 	if resp.StatusCode == http.StatusAccepted {
 		discard(resp) // the answer comes on another stream
 		return nil
 	}
 	if mediaType(resp) == "text/event-stream" {
-		return c.readAnswerStream(resp, out)
+		return c.readAnswerStream(ctx, resp, out, k)
 	}
 	// application/json (servers sometimes omit the type)
 	defer resp.Body.Close()
@@ -506,7 +704,7 @@ func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
 	if tl != nil {
 		// The session fails the call from the head or tail of the
 		// message; when the id is in neither, fail it here.
-		if err := c.push(item{err: tl}); err != nil {
+		if err := k.push(item{err: tl}); err != nil {
 			return nil
 		}
 		if id, ok := jsonrpc.PeekID(tl.Head, tl.Tail); !ok || !bytes.Equal(id, out.id) {
@@ -519,7 +717,7 @@ func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
 		return &httpError{method: http.MethodPost, url: redact(c.o.URL), status: resp.StatusCode, public: resp.Status + " with an empty body instead of the answer"}
 	}
 	if body[0] != '[' {
-		_, err := c.deliver(body, nil)
+		_, err := k.deliver(body, nil)
 		return ignoreClosed(err)
 	}
 	// A batch from an older server.
@@ -528,7 +726,7 @@ func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
 		return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "malformed batch answer", detail: err.Error()}
 	}
 	for _, e := range els {
-		if _, err := c.deliver(e, nil); err != nil {
+		if _, err := k.deliver(e, nil); err != nil {
 			return ignoreClosed(err)
 		}
 	}
@@ -547,14 +745,14 @@ func ignoreClosed(err error) error {
 // answer has come. A stream that ends first is resumed with a GET carrying
 // the last event id (the server replays what it had not delivered); one
 // without event ids cannot be, and the request fails.
-func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
+func (c *conn) readAnswerStream(ctx context.Context, resp *http.Response, out outgoing, k *sink) error {
 	lastID := ""
 	stalls := 0
 	backoff := minBackoff
 	for {
-		r := c.readEvents(resp.Body, out.id)
+		r := c.readEvents(resp.Body, out.id, k)
 		resp.Body.Close()
-		if r.answered || c.ctx.Err() != nil {
+		if r.answered || ctx.Err() != nil {
 			return nil
 		}
 		if r.hasID && r.lastID != lastID {
@@ -577,12 +775,12 @@ func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
 			delay = r.retry
 		}
 		c.log.Debug("answer stream dropped; resuming", "err", r.err, "last_event_id", lastID, "in", delay)
-		if !c.sleep(delay) {
+		if !sleep(ctx, delay) {
 			return nil
 		}
 		backoff = min(backoff*2, maxBackoff)
 		var err error
-		if resp, err = c.get(lastID); err != nil {
+		if resp, err = c.get(ctx, lastID); err != nil {
 			return err
 		}
 	}
@@ -590,8 +788,8 @@ func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
 
 // get opens a GET event stream: the server's own stream, or the resumption
 // of a stream after lastID (if not empty).
-func (c *conn) get(lastID string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, c.o.URL, nil)
+func (c *conn) get(ctx context.Context, lastID string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.o.URL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", redact(c.o.URL), err)
 	}
@@ -636,10 +834,10 @@ func (c *conn) openGetStream() {
 		backoff := minBackoff
 		lastID := ""
 		for {
-			resp, err := c.get(lastID)
+			resp, err := c.get(c.ctx, lastID)
 			delay := backoff
 			if err == nil {
-				r := c.readEvents(resp.Body, nil)
+				r := c.readEvents(resp.Body, nil, &sink{c: c})
 				resp.Body.Close()
 				if r.hasID {
 					lastID = r.lastID
@@ -663,7 +861,7 @@ func (c *conn) openGetStream() {
 				return
 			}
 			c.log.Debug("server stream dropped; reconnecting", "err", err, "in", delay)
-			if !c.sleep(delay) {
+			if !sleep(c.ctx, delay) {
 				return
 			}
 			backoff = min(backoff*2, maxBackoff)
@@ -685,7 +883,7 @@ type streamResult struct {
 // a type) of a streamable HTTP event stream, until it ends or the answer
 // to the request with id want (if not nil) has come. Events without data
 // (the priming events of 2025-11-25 servers) only move the event id.
-func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
+func (c *conn) readEvents(r io.Reader, want []byte, k *sink) (res streamResult) {
 	sc := newSSEScanner(r, c.o.MaxMessageBytes)
 	defer sc.release()
 	for {
@@ -705,7 +903,7 @@ func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
 			continue
 		}
 		if ev.tooLarge != nil {
-			if err := c.push(item{err: ev.tooLarge}); err != nil {
+			if err := k.push(item{err: ev.tooLarge}); err != nil {
 				res.err = err
 				return res
 			}
@@ -718,7 +916,7 @@ func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
 		if len(bytes.TrimSpace(ev.data)) == 0 {
 			continue
 		}
-		answer, err := c.deliver(ev.data, want)
+		answer, err := k.deliver(ev.data, want)
 		if err != nil {
 			res.err = err
 			return res
@@ -1077,23 +1275,23 @@ func (c *conn) postSSE(msg []byte) error {
 	return nil
 }
 
-// answerError fails a request whose exchange went wrong with a JSON-RPC
-// error answer: the server's own, if it sent one with its error status,
-// else one saying what happened without naming the URL (answers reach
-// clients). A connection that failed or closed fails its requests itself.
-func (c *conn) answerError(out outgoing, err error) {
+// errorAnswer is the JSON-RPC error answer that fails a request whose
+// exchange went wrong: the server's own, if it sent one with its error
+// status, else one saying what happened without naming the URL (answers
+// reach clients). It is nil when the connection failed or closed, which
+// fails its requests itself.
+func (c *conn) errorAnswer(out outgoing, err error) []byte {
 	if c.ctx.Err() != nil {
-		return
+		return nil
 	}
 	select {
 	case <-c.failed:
-		return
+		return nil
 	default:
 	}
 	var he *httpError
 	if errors.As(err, &he) && he.answer != nil {
-		c.deliver(he.answer, nil)
-		return
+		return he.answer
 	}
 	level := slog.LevelWarn
 	if out.method == "server/discover" {
@@ -1109,7 +1307,7 @@ func (c *conn) answerError(out outgoing, err error) {
 	case he != nil:
 		msg = he.public
 	}
-	c.deliver(jsonrpc.AppendErrorResponse(nil, out.id, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, msg, nil)), nil)
+	return jsonrpc.AppendErrorResponse(nil, out.id, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError, msg, nil))
 }
 
 // Close ends the session (DELETE, best effort) and every stream.
@@ -1140,6 +1338,11 @@ func (c *conn) Close() error {
 		cancel()
 	}
 	c.cancel()
+	c.mu.Lock()
+	for _, cancel := range c.exchanges {
+		cancel() // Request returns; the exchange is abandoned
+	}
+	c.mu.Unlock()
 	c.fail(fmt.Errorf("read: %w", transport.ErrClosed))
 	c.wg.Wait()
 	return nil
