@@ -122,6 +122,7 @@ type conn struct {
 	// requests go through client.Do, which follows redirects, rather than
 	// straight to the default client's transport.
 	redirected atomic.Bool
+	wire       *wireTarget // nil: POSTs go through net/http
 	log        *slog.Logger
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -210,6 +211,7 @@ func Dial(ctx context.Context, o Options) (transport.Conn, error) {
 	if c.client == nil {
 		c.client = defaultClient
 	}
+	c.wire = newWireTarget(u, c.client, c.hdrs)
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -494,13 +496,15 @@ func (c *conn) exchange(on *exchangeOn, out outgoing) ([]byte, error) {
 		delete(c.exchanges, key)
 		c.mu.Unlock()
 	}()
+	// The connection's own deadline may fire a moment before ctx's.
+	ended := func() bool { return ctx.Err() != nil || (!on.deadline.IsZero() && !time.Now().Before(on.deadline)) }
 	k := sink{c: c, direct: out.id}
-	if err := c.send(ctx, out, nil, &k); err != nil && ctx.Err() == nil {
+	if err := c.send(ctx, out, nil, &k); err != nil && !ended() {
 		if msg := c.errorAnswer(out, err); msg != nil {
 			k.deliver(msg, nil)
 		}
 	}
-	if ctx.Err() != nil {
+	if ended() {
 		return nil, nil // abandoned
 	}
 	return k.answer, nil
@@ -611,20 +615,7 @@ func (c *conn) post(ctx context.Context, out outgoing) (*http.Response, error) {
 	h["Content-Type"] = hdrJSON
 	h["Accept"] = hdrAccept
 	hadSession := h.Get("Mcp-Session-Id") != ""
-	raw := out.raw
-	req := (&http.Request{
-		Method:        http.MethodPost,
-		URL:           c.url,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		Body:          newMsgBody(raw),
-		GetBody:       func() (io.ReadCloser, error) { return newMsgBody(raw), nil },
-		ContentLength: int64(len(raw)),
-		Host:          c.url.Host,
-	}).WithContext(ctx)
-	resp, err := c.do(req)
+	resp, err := c.do(ctx, h, out.raw)
 	if err != nil {
 		return nil, c.netError(http.MethodPost, c.o.URL, err)
 	}
@@ -645,16 +636,25 @@ func (c *conn) post(ctx context.Context, out outgoing) (*http.Response, error) {
 	return resp, nil
 }
 
-// do makes one POST. With the default client, which has no timeout, no
-// cookie jar and the default redirect policy, that is its transport's
-// RoundTrip: Client.Do would also copy the request's headers for
-// redirects that practically never come. A redirect that does come is
-// followed by Client.Do, for this request and every later one.
-func (c *conn) do(req *http.Request) (*http.Response, error) {
+// do makes one POST of body with the headers h. With the default client,
+// which has no timeout, no cookie jar and the default redirect policy,
+// that is a POST over this package's wire client (see wire.go) where the
+// server can be reached that way, else the default transport's RoundTrip:
+// Client.Do would also copy the request's headers for redirects that
+// practically never come. A redirect that does come is followed by
+// Client.Do, for this request and every later one.
+func (c *conn) do(ctx context.Context, h http.Header, body []byte) (*http.Response, error) {
 	if c.client != defaultClient || c.redirected.Load() {
-		return c.client.Do(req)
+		return c.client.Do(c.postRequest(ctx, h, body))
 	}
-	resp, err := defaultTransport.RoundTrip(req)
+	var resp *http.Response
+	err := errWireUnfit
+	if c.wire != nil {
+		resp, err = c.wire.post(ctx, h, body)
+	}
+	if err == errWireUnfit {
+		resp, err = defaultTransport.RoundTrip(c.postRequest(ctx, h, body))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -665,13 +665,26 @@ func (c *conn) do(req *http.Request) (*http.Response, error) {
 		}
 		discard(resp)
 		c.redirected.Store(true)
-		again := req.Clone(req.Context())
-		if again.Body, err = req.GetBody(); err != nil {
-			return nil, err
-		}
-		return c.client.Do(again)
+		return c.client.Do(c.postRequest(ctx, h, body))
 	}
 	return resp, nil
+}
+
+// postRequest is the net/http request of a POST, built from the parts
+// Dial prepared (http.NewRequest would parse the URL again).
+func (c *conn) postRequest(ctx context.Context, h http.Header, body []byte) *http.Request {
+	return (&http.Request{
+		Method:        http.MethodPost,
+		URL:           c.url,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          newMsgBody(body),
+		GetBody:       func() (io.ReadCloser, error) { return newMsgBody(body), nil },
+		ContentLength: int64(len(body)),
+		Host:          c.url.Host,
+	}).WithContext(ctx)
 }
 
 // msgBody is the body of a POST: a message.

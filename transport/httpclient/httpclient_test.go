@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -141,12 +142,19 @@ func serve(t *testing.T, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// dial connects with a client of the test's own, closed with the conn.
+// dial connects with the default client, as the gateway does (POSTs over
+// the wire client, the rest with net/http), or, with HTTPCLIENT_NETHTTP
+// set in the environment, with a net/http client of the test's own.
+// Either's idle connections are closed with the conn.
 func dial(t *testing.T, o Options) (transport.Conn, error) {
 	t.Helper()
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	o.Client = &http.Client{Transport: tr}
+	if os.Getenv("HTTPCLIENT_NETHTTP") != "" {
+		tr := &http.Transport{}
+		t.Cleanup(tr.CloseIdleConnections)
+		o.Client = &http.Client{Transport: tr}
+	} else {
+		t.Cleanup(closeIdle)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -1270,6 +1278,23 @@ func TestConcurrentWrites(t *testing.T) {
 	}
 }
 
+// closeIdle closes the idle connections of the default transport and of
+// the wire client.
+func closeIdle() {
+	defaultTransport.CloseIdleConnections()
+	wirePools.Range(func(_, v any) bool {
+		p := v.(*wirePool)
+		p.mu.Lock()
+		idle := p.idle
+		p.idle = nil
+		p.mu.Unlock()
+		for _, wc := range idle {
+			wc.nc.Close()
+		}
+		return true
+	})
+}
+
 // ---- Request: the exchange on the caller's goroutine ----
 
 // doRequest calls Request with a deadline of its own, so that a bug fails
@@ -1395,7 +1420,7 @@ func TestRequestEnds(t *testing.T) {
 // sends from /mcp to /mcp/) with the client, now and later.
 func TestDefaultClient(t *testing.T) {
 	checkLeaks(t)
-	t.Cleanup(defaultTransport.CloseIdleConnections)
+	t.Cleanup(closeIdle)
 	var posts []string
 	var mu sync.Mutex
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
