@@ -617,6 +617,10 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// jsonContentType is the Content-Type value of JSON answers, shared by all
+// of them (net/http does not modify header values).
+var jsonContentType = []string{"application/json"}
+
 // streamOut says how writeStream writes one stream.
 type streamOut struct {
 	sse  bool            // the client takes an event stream
@@ -682,7 +686,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, st *stream
 					spill(m)
 					continue
 				}
-				w.Header().Set("Content-Type", "application/json")
+				w.Header()["Content-Type"] = jsonContentType
 				if out.modern {
 					writeModernHeader(w, m)
 				}

@@ -710,7 +710,7 @@ func (c *conn) readAnswer(ctx context.Context, resp *http.Response, out outgoing
 	}
 	// application/json (servers sometimes omit the type)
 	defer resp.Body.Close()
-	body, tl, err := readBody(resp.Body, c.o.MaxMessageBytes)
+	body, tl, err := readBody(resp.Body, resp.ContentLength, c.o.MaxMessageBytes)
 	if err != nil {
 		return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "the answer broke off", detail: err.Error(), cause: err}
 	}
@@ -1038,7 +1038,11 @@ func (s *sseScanner) next() (sseEvent, error) {
 				ev.data = append(append(ev.data, sep...), value...)
 			}
 		case "event":
-			ev.typ = string(value)
+			if string(value) == "message" {
+				ev.typ = "message"
+			} else {
+				ev.typ = string(value)
+			}
 		case "id":
 			if !bytes.ContainsRune(value, 0) {
 				ev.id, ev.hasID = string(value), true
@@ -1054,9 +1058,15 @@ func (s *sseScanner) next() (sseEvent, error) {
 // line reads one line without its ending. A line longer than s.max is
 // consumed but not kept whole: long is set, line holds its first bytes
 // (enough for a field name and the head of a message) and tail its last.
+// line may alias the reader's buffer: it is valid until the next call.
 func (s *sseScanner) line() (line, tail []byte, long bool, err error) {
+	frag, err := s.br.ReadSlice('\n')
+	if err == nil && len(frag) <= s.max {
+		// The usual case, a whole line in the buffer: it is used from
+		// there (next copies what it keeps) until the next read.
+		return trimEOL(frag), nil, false, nil
+	}
 	for {
-		frag, err := s.br.ReadSlice('\n')
 		switch {
 		case long:
 			tail = lastN(tailKeep+2, tail, frag)
@@ -1073,6 +1083,7 @@ func (s *sseScanner) line() (line, tail []byte, long bool, err error) {
 		if !errors.Is(err, bufio.ErrBufferFull) {
 			return nil, nil, false, err
 		}
+		frag, err = s.br.ReadSlice('\n')
 	}
 	if long {
 		tail = trimEOL(tail)
@@ -1131,9 +1142,18 @@ func digits(b []byte) (int64, bool) {
 	return n, true
 }
 
-// readBody reads a whole body of at most limit bytes. A larger one is read
-// to its end but only its head and tail are kept, in tl.
-func readBody(r io.Reader, limit int) (body []byte, tl *transport.TooLargeError, err error) {
+// readBody reads a whole body of at most limit bytes, of size bytes if that
+// is known (not -1). A larger one is read to its end but only its head and
+// tail are kept, in tl.
+func readBody(r io.Reader, size int64, limit int) (body []byte, tl *transport.TooLargeError, err error) {
+	if size >= 0 && size <= int64(limit) {
+		// The length is known (net/http fails a body that ends early).
+		body = make([]byte, size)
+		if _, err = io.ReadFull(r, body); err != nil {
+			return nil, nil, err
+		}
+		return body, nil, nil
+	}
 	body, err = io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil || len(body) <= limit {
 		return body, nil, err
