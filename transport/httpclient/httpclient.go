@@ -14,6 +14,11 @@
 // error answer to that request, with a message that names no URL; the
 // full error, URL redacted, is logged. A 404 for a request carrying a
 // session id instead fails the whole Conn with [transport.ErrSessionExpired].
+// The Conn is also a [transport.Requester]: Request makes the exchange on
+// the caller's goroutine instead, until the caller's deadline, and returns
+// an answer that comes first. POSTs to plain-HTTP servers go over a small
+// HTTP/1.1 client of the package's own (wire.go), everything else over
+// net/http.
 //
 // An answer stream that drops after an event id is resumed with a GET
 // carrying Last-Event-ID, and so is the server's own GET stream. A message
