@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -49,9 +50,10 @@ type wirePool struct {
 type wireConn struct {
 	pool  *wirePool
 	nc    net.Conn
-	br    *bufio.Reader
-	wbuf  []byte    // the request being written
-	since time.Time // idle since
+	lr    io.LimitedReader // nc, limited while an answer's head is read
+	br    *bufio.Reader    // over lr
+	wbuf  []byte           // the request being written
+	since time.Time        // idle since
 }
 
 // wireTarget is what a conn needs to post over the wire: set by Dial when
@@ -181,6 +183,11 @@ var wireDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Sec
 // connection back, if the answer was read to its end). The exchange ends
 // with ctx.
 func (t *wireTarget) post(ctx context.Context, h http.Header, body []byte) (*http.Response, error) {
+	if len(body) > wireMaxBody {
+		// A server may answer a large body before reading it all; net/http
+		// reads that answer while it writes.
+		return nil, errWireUnfit
+	}
 	for k, vs := range h {
 		if !validHeader(k, vs) {
 			return nil, errWireUnfit
@@ -194,7 +201,9 @@ func (t *wireTarget) post(ctx context.Context, h http.Header, body []byte) (*htt
 			if err != nil {
 				return nil, err
 			}
-			wc = &wireConn{pool: t.pool, nc: nc, br: bufio.NewReaderSize(nc, 4<<10)}
+			wc = &wireConn{pool: t.pool, nc: nc}
+			wc.lr.R = nc
+			wc.br = bufio.NewReaderSize(&wc.lr, 4<<10)
 		}
 		resp, written, err := wc.exchange(ctx, t, h, body)
 		if err == nil {
@@ -244,18 +253,10 @@ func (wc *wireConn) exchange(ctx context.Context, t *wireTarget, h http.Header, 
 	b = append(b, "Content-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n\r\n"...)
-	var n int64
-	if len(body) <= wireCopyMax {
-		b = append(b, body...)
-		var nn int
-		nn, err = wc.nc.Write(b)
-		n = int64(nn)
-	} else {
-		bufs := net.Buffers{b, body}
-		n, err = bufs.WriteTo(wc.nc) // one writev, no copy
-	}
+	b = append(b, body...)
+	n, err := wc.nc.Write(b)
 	wc.wbuf = b
-	if cap(b) > 2*wireCopyMax {
+	if cap(b) > wireKeepBuf {
 		wc.wbuf = nil // an idle connection holds no large buffer
 	}
 	if err != nil {
@@ -263,7 +264,11 @@ func (wc *wireConn) exchange(ctx context.Context, t *wireTarget, h http.Header, 
 		return nil, n > 0, err
 	}
 	for {
+		// The head is bounded as net/http's transport bounds it; the
+		// body by what reads it.
+		wc.lr.N = wireMaxHead
 		resp, err = http.ReadResponse(wc.br, nil)
+		wc.lr.N = math.MaxInt64
 		if err != nil {
 			stop()
 			return nil, true, err
@@ -278,9 +283,14 @@ func (wc *wireConn) exchange(ctx context.Context, t *wireTarget, h http.Header, 
 	return resp, true, nil
 }
 
-// wireCopyMax is the largest body copied behind the head, to be written
-// with it in one write.
-const wireCopyMax = 16 << 10
+// Bounds of the wire client: the largest request body it sends (larger
+// ones go through net/http), the largest answer head it reads (net/http's
+// default), and the largest write buffer an idle connection keeps.
+const (
+	wireMaxBody = 64 << 10
+	wireMaxHead = 10 << 20
+	wireKeepBuf = 16 << 10
+)
 
 // aLongTimeAgo is a deadline that has passed.
 var aLongTimeAgo = time.Unix(1, 0)

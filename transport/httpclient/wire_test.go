@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,4 +144,37 @@ func TestWireNotUsed(t *testing.T) {
 	}
 	// (A proxy is found with http.ProxyFromEnvironment, which reads the
 	// environment once per process: not testable here.)
+}
+
+// TestWireHeadBounded: an answer whose head never ends is cut off at the
+// bound net/http's transport has, and fails the call.
+func TestWireHeadBounded(t *testing.T) {
+	checkLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		buf := make([]byte, 4096)
+		nc.Read(buf)
+		io.WriteString(nc, "HTTP/1.1 200 OK\r\nX-Long: ")
+		line := []byte(strings.Repeat("a", 1<<16))
+		for range (wireMaxHead >> 16) + 2 {
+			if _, err := nc.Write(line); err != nil {
+				return
+			}
+		}
+	}()
+	c := wireDial(t, "http://"+ln.Addr().String()+"/mcp")
+	got, err := doRequest(t, c, context.Background(), time.Now().Add(time.Minute), callReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errorAnswer(t, string(got), "7")
 }
