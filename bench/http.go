@@ -27,8 +27,12 @@ type httpOptions struct {
 	backend  string        // "echo" (bench/echoserver) or "everything" (npm server-everything)
 	cache    bool          // the response cache scenario instead
 	calls    int           // measured tools/call requests per row
-	sessions int           // sessions opened for the memory and set-up measurements
+	sessions int           // sessions opened for the memory and set-up measurements (0: none)
 	idle     time.Duration // the gateway's sessionIdleTimeout in the sessions measurement
+	// concurrency are the numbers of sessions calling at once, one row
+	// each; shared adds the row with a shared back session.
+	concurrency []int
+	shared      bool
 }
 
 // runHTTP is the HTTP scenario: the same raw client calls bench/echoserver
@@ -65,17 +69,21 @@ func runHTTP(gw, echo, dir string, o httpOptions) error {
 	fmt.Println("| concurrency | path | calls/s | p50 | p99 | ratio of direct throughput | added p50 |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	var cpuLines, rssLine string
-	for _, conc := range []int{1, 8} {
+	for _, conc := range o.concurrency {
 		d, err := measureHTTP(be.url, "echo", o.calls, conc, 0, be.pid())
 		if err != nil {
 			return fmt.Errorf("direct: %w", err)
 		}
 		fmt.Printf("| %d | direct | %.0f | %s | %s | | |\n", conc, d.rate, us(d.p50), us(d.p99))
 		cpuLines += fmt.Sprintf("- concurrency %d, direct: client %.1f µs, backend %.1f µs per call (other processes: %.2f cores)\n", conc, d.clientCPU*1e6, d.backendCPU*1e6, d.others)
-		for _, v := range []struct{ name, cfg, profile string }{
+		rows := []struct{ name, cfg, profile string }{
 			{"gateway", perClient, "http." + strconv.Itoa(conc)},
 			{"gateway, shared", shared, ""},
-		} {
+		}
+		if !o.shared {
+			rows = rows[:1]
+		}
+		for _, v := range rows {
 			var extra []string
 			if p := os.Getenv("BENCH_CPUPROFILE"); p != "" && v.profile != "" {
 				// BENCH_CPUPROFILE=/tmp/gw.prof writes /tmp/gw.prof.http.1 and .http.8.
@@ -102,6 +110,9 @@ func runHTTP(gw, echo, dir string, o httpOptions) error {
 	fmt.Println("CPU per measured call, by process:")
 	fmt.Println()
 	fmt.Print(cpuLines, rssLine)
+	if o.sessions == 0 {
+		return nil
+	}
 
 	fmt.Printf("\n## %d sessions: set-up cost, memory per idle session, held and expired\n\n", o.sessions)
 	d, err := sessionsHTTP(be.url, "echo", o.sessions, be.pid(), nil)

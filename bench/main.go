@@ -18,17 +18,19 @@
 //
 // HTTP scenario (-http: streamable HTTP front, backend bench/echoserver
 // -http, the gateway started with --listen on a free port):
-//   - tools/call throughput and p50/p99 latency at 1 and 8 sessions (each
-//     calling sequentially, with keep-alive connections), a raw net/http
+//   - tools/call throughput and p50/p99 latency at 1 and 8 sessions (or the
+//     -concurrency list; each session calls sequentially, with keep-alive
+//     connections), a raw net/http
 //     client calling the backend directly, then through the gateway with
 //     per-client back sessions (the default for remote servers) and with a
-//     shared one; their ratio; CPU per call of the gateway, the backend and
+//     shared one (unless -shared=false); their ratio; CPU per call of the gateway, the backend and
 //     the client; gateway RSS;
 //   - -sessions sessions (default 1000) opened one after another with
 //     initialize and initialized: set-up time and CPU, directly and through
 //     the gateway; gateway RSS per idle session; a call on every session
 //     (all still held; it opens its back session) and RSS again; then, with
-//     sessionIdleTimeout set to -idle, that they all expire.
+//     sessionIdleTimeout set to -idle, that they all expire (-sessions 0
+//     skips this part).
 //
 // BENCH_CPUPROFILE=FILE writes gateway CPU profiles: FILE.1 and FILE.8 for
 // the stdio scenarios, FILE.http.1 and FILE.http.8 for the HTTP one.
@@ -61,11 +63,26 @@ func main() {
 	calls := flag.Int("calls", 20000, "tools/call requests per measured scenario")
 	httpMode := flag.Bool("http", false, "run the HTTP scenario (HTTP front, HTTP backend) instead of the stdio ones")
 	backend := flag.String("backend", "echo", "with -http: the backend, echo (bench/echoserver) or everything (npm server-everything, from testdeps/)")
-	sessions := flag.Int("sessions", 1000, "with -http: sessions opened for the set-up and memory measurements")
+	sessions := flag.Int("sessions", 1000, "with -http: sessions opened for the set-up and memory measurements (0: skip them)")
 	idle := flag.Duration("idle", 10*time.Second, "with -http: the gateway's sessionIdleTimeout in the sessions measurement")
 	cacheMode := flag.Bool("cache", false, "run the response cache scenario (HTTP front, HTTP backend, cache off vs hits) instead")
+	concurrency := flag.String("concurrency", "1,8", "with -http: the concurrencies (sessions calling at once) measured, comma-separated")
+	shared := flag.Bool("shared", true, "with -http: also measure the gateway with a shared back session")
 	flag.Parse()
-	if err := run(*calls, *httpMode || *cacheMode, httpOptions{backend: *backend, cache: *cacheMode, calls: *calls, sessions: max(*sessions, 2), idle: *idle}); err != nil {
+	var concs []int
+	for f := range strings.SplitSeq(*concurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -concurrency: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		concs = append(concs, n)
+	}
+	if *sessions > 0 {
+		*sessions = max(*sessions, 2)
+	}
+	ho := httpOptions{backend: *backend, cache: *cacheMode, calls: *calls, sessions: *sessions, idle: *idle, concurrency: concs, shared: *shared}
+	if err := run(*calls, *httpMode || *cacheMode, ho); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

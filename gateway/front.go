@@ -379,6 +379,40 @@ func (f *Front) serverNotification(server string, m jsonrpc.Message) {
 }
 
 func (f *Front) startRequest(m jsonrpc.Message) {
+	if a, ok := f.admitRequest(m); ok {
+		go f.serveRequest(a)
+	}
+}
+
+// HandleRequest handles one client request, which the caller has parsed
+// with jsonrpc.Parse, on the calling goroutine: it returns once the answer
+// has been written to the peer (or, for a request the client cancelled,
+// dropped). Messages the request causes meanwhile are written to the peer
+// from other goroutines, as for ReceiveParsed, which handles a request on a
+// goroutine of its own. Other kinds of message are handled as by
+// ReceiveParsed.
+func (f *Front) HandleRequest(m jsonrpc.Message) {
+	if m.Kind != jsonrpc.KindRequest {
+		f.ReceiveParsed(m)
+		return
+	}
+	if a, ok := f.admitRequest(m); ok {
+		f.serveRequest(a)
+	}
+}
+
+// admitted is a client request registered as in flight.
+type admitted struct {
+	ctx context.Context
+	rec *audit.Record
+	r   *inflightReq
+	key string // the id, as the key of Front.inflight
+	m   jsonrpc.Message
+}
+
+// admitRequest registers a client request as in flight; false when it was
+// refused (a duplicate id, too many in flight), which has been answered.
+func (f *Front) admitRequest(m jsonrpc.Message) (admitted, bool) {
 	key := string(m.ID)
 	r := &inflightReq{id: m.ID}
 	rctx, cancel := context.WithCancel(context.WithValue(f.ctx, requestKey{}, r))
@@ -395,49 +429,53 @@ func (f *Front) startRequest(m jsonrpc.Message) {
 		cancel()
 		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.CodeInvalidRequest,
 			"request id "+key+" is already in use by a request in progress; ids must be unique", nil)))
-		return
+		return admitted{}, false
 	case full:
 		cancel()
 		f.reply(m.ID, jsonrpc.AppendErrorResponse(nil, m.ID, jsonrpc.AppendError(nil, jsonrpc.CodeInternalError,
 			fmt.Sprintf("too many requests in progress on this session (limit %d); wait for some to finish", maxInflight), nil)))
-		return
+		return admitted{}, false
 	}
 	rctx, rec := f.beginRecord(rctx, r, m)
-	go func() {
-		defer func() {
-			cancel()
-			f.maybeCloseIdle()
-		}()
-		res, err := f.handleRequest(rctx, m)
-		// The id is free again once the request has ended, before its
-		// answer is out: a client may reuse it as soon as it reads it.
-		f.mu.Lock()
-		delete(f.inflight, key)
-		modern, name := r.modern, r.name
-		f.mu.Unlock()
-		if f.stateless {
-			f.releaseIfIdle()
-		}
-		if r.cancelled.Load() {
-			f.endRecord(rctx, rec, r, m.Params, nil, nil, nil, 0)
-			return // the client cancelled it: no answer, as the spec says
-		}
-		var msg, errObj []byte
-		if err != nil {
-			errObj = f.wireError(m.Method, err)
-			if modern {
-				errObj = modernError(errObj, name)
-			}
-			msg = jsonrpc.AppendErrorResponse(nil, m.ID, errObj)
-		} else {
-			if modern {
-				res = f.g.modernResult(m.Method, res)
-			}
-			msg = jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res)
-		}
-		f.endRecord(rctx, rec, r, m.Params, res, err, errObj, len(msg))
-		f.reply(m.ID, msg)
+	return admitted{ctx: rctx, rec: rec, r: r, key: key, m: m}, true
+}
+
+// serveRequest handles an admitted request and writes its answer.
+func (f *Front) serveRequest(a admitted) {
+	rctx, rec, r, key, m := a.ctx, a.rec, a.r, a.key, a.m
+	defer func() {
+		r.cancel()
+		f.maybeCloseIdle()
 	}()
+	res, err := f.handleRequest(rctx, m)
+	// The id is free again once the request has ended, before its
+	// answer is out: a client may reuse it as soon as it reads it.
+	f.mu.Lock()
+	delete(f.inflight, key)
+	modern, name := r.modern, r.name
+	f.mu.Unlock()
+	if f.stateless {
+		f.releaseIfIdle()
+	}
+	if r.cancelled.Load() {
+		f.endRecord(rctx, rec, r, m.Params, nil, nil, nil, 0)
+		return // the client cancelled it: no answer, as the spec says
+	}
+	var msg, errObj []byte
+	if err != nil {
+		errObj = f.wireError(m.Method, err)
+		if modern {
+			errObj = modernError(errObj, name)
+		}
+		msg = jsonrpc.AppendErrorResponse(nil, m.ID, errObj)
+	} else {
+		if modern {
+			res = f.g.modernResult(m.Method, res)
+		}
+		msg = jsonrpc.AppendResult(make([]byte, 0, len(res)+len(m.ID)+32), m.ID, res)
+	}
+	f.endRecord(rctx, rec, r, m.Params, res, err, errObj, len(msg))
+	f.reply(m.ID, msg)
 }
 
 func (f *Front) handleRequest(ctx context.Context, m jsonrpc.Message) ([]byte, error) {

@@ -292,10 +292,12 @@ func accepts(r *http.Request, typ string) bool {
 	}
 	major, _, _ := strings.Cut(typ, "/")
 	for _, v := range vals {
-		for part := range strings.SplitSeq(v, ",") {
+		for v != "" {
+			var part string
+			part, v, _ = strings.Cut(v, ",")
 			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
 			mt = strings.TrimSpace(mt)
-			if mt == typ || mt == "*/*" || mt == major+"/*" {
+			if mt == typ || mt == "*/*" || (len(mt) == len(major)+2 && strings.HasPrefix(mt, major) && mt[len(major):] == "/*") {
 				return true
 			}
 		}
@@ -303,11 +305,18 @@ func accepts(r *http.Request, typ string) bool {
 	return false
 }
 
+// acceptance is what a POST's Accept header allows of the two answer types.
+type acceptance struct{ json, sse bool }
+
+func acceptsAnswers(r *http.Request) acceptance {
+	return acceptance{json: accepts(r, "application/json"), sse: accepts(r, "text/event-stream")}
+}
+
 // readBody reads a POST body within the size limit; on failure it has
 // answered.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	if !isJSON(ct) {
 		rpcHTTPError(w, http.StatusUnsupportedMediaType, nil, jsonrpc.CodeInvalidRequest,
 			fmt.Sprintf("Content-Type must be application/json, got %q", ct))
 		return nil, false
@@ -316,7 +325,16 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		rpcHTTPError(w, http.StatusRequestEntityTooLarge, nil, jsonrpc.CodeInvalidRequest, h.tooLarge())
 		return nil, false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// The usual case: the length is known, read exactly that (net/http
+		// fails a body that ends early).
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, h.o.MaxBodyBytes+1))
+	}
 	if err != nil {
 		rpcHTTPError(w, http.StatusBadRequest, nil, jsonrpc.CodeInvalidRequest, "could not read the request body: "+err.Error())
 		return nil, false
@@ -326,6 +344,15 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		return nil, false
 	}
 	return body, true
+}
+
+// isJSON reports whether a Content-Type is application/json.
+func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 func (h *Handler) tooLarge() string {
@@ -390,7 +417,8 @@ func supportedVersion(v string) bool {
 }
 
 func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
-	if !accepts(r, "application/json") && !accepts(r, "text/event-stream") {
+	acc := acceptsAnswers(r)
+	if !acc.json && !acc.sse {
 		rpcHTTPError(w, http.StatusNotAcceptable, nil, jsonrpc.CodeInvalidRequest, "Accept must allow application/json and text/event-stream")
 		return
 	}
@@ -440,12 +468,50 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		rpcHTTPError(w, http.StatusBadRequest, m.ID, jsonrpc.CodeInvalidRequest, err.Error())
 		return
 	}
-	s.front.ReceiveParsed(m)
 	kick, _ := st.attach(false, 0) // a new stream: nobody else writes it
-	h.writeStream(w, r, st, streamOut{sse: accepts(r, "text/event-stream"), kick: kick, spill: s.spill})
+	out := streamOut{sse: acc.sse, json: acc.json, kick: kick, spill: s.spill}
+	// The request is handled on this goroutine, and its answer written here
+	// once it is ready: no hand-off for a call answered by its response
+	// alone. A message it causes before its answer (progress, a request to
+	// the client) starts a goroutine that writes the stream meanwhile.
+	sw := &streamWriter{write: func() { h.writeStream(w, r, st, out) }}
+	st.onEvent(sw.start)
+	s.front.HandleRequest(m)
+	sw.finish()
 	if st.finished() {
 		s.finishStream(st)
 	}
+}
+
+// streamWriter writes a POST's stream either on the request's goroutine,
+// once the request has been handled, or, when start is called first, on a
+// goroutine of its own; the request's goroutine then waits for it.
+type streamWriter struct {
+	write func()
+	once  sync.Once
+	done  chan struct{} // closed when the goroutine has written; set by start
+}
+
+func (sw *streamWriter) start() {
+	sw.once.Do(func() {
+		sw.done = make(chan struct{})
+		go func() {
+			defer close(sw.done)
+			sw.write()
+		}()
+	})
+}
+
+// finish writes the stream unless start has, then waits until it is
+// written (the answer sent, the client gone, or the stream taken over).
+func (sw *streamWriter) finish() {
+	here := false
+	sw.once.Do(func() { here = true })
+	if here {
+		sw.write()
+		return
+	}
+	<-sw.done
 }
 
 // newSession creates a session; on failure it has answered.
@@ -534,7 +600,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	out := streamOut{sse: true, kick: kick}
+	out := streamOut{sse: true, json: accepts(r, "application/json"), kick: kick}
 	if st == s.own {
 		out.preface = ": stream open\n\n"
 	}
@@ -553,9 +619,14 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// jsonContentType is the Content-Type value of JSON answers, shared by all
+// of them (net/http does not modify header values).
+var jsonContentType = []string{"application/json"}
+
 // streamOut says how writeStream writes one stream.
 type streamOut struct {
 	sse  bool            // the client takes an event stream
+	json bool            // the client takes a JSON answer
 	kick <-chan struct{} // from attach: another connection takes over
 	// spill takes what this response cannot carry (a client that takes no
 	// event stream gets only the JSON response here); nil drops it.
@@ -608,7 +679,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, st *stream
 	var idBuf [40]byte
 	for {
 		b := st.take()
-		if !started && b.complete && (!out.sse || (len(b.msgs) == 1 && accepts(r, "application/json"))) {
+		if !started && b.complete && (!out.sse || (len(b.msgs) == 1 && out.json)) {
 			// A plain JSON answer: the response alone, or, for a client
 			// that takes no event stream, the response with what came
 			// before it spilled.
@@ -617,7 +688,7 @@ func (h *Handler) writeStream(w http.ResponseWriter, r *http.Request, st *stream
 					spill(m)
 					continue
 				}
-				w.Header().Set("Content-Type", "application/json")
+				w.Header()["Content-Type"] = jsonContentType
 				if out.modern {
 					writeModernHeader(w, m)
 				}

@@ -34,7 +34,7 @@ func (h *Handler) serveLegacyStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The legacy transport's first event tells where to post.
-	h.writeStream(w, r, s.own, streamOut{sse: true, kick: kick, preface: "event: endpoint\ndata: message?sessionId=" + s.id + "\n\n"})
+	h.writeStream(w, r, s.own, streamOut{sse: true, json: accepts(r, "application/json"), kick: kick, preface: "event: endpoint\ndata: message?sessionId=" + s.id + "\n\n"})
 }
 
 func (h *Handler) serveLegacyMessage(w http.ResponseWriter, r *http.Request) {

@@ -191,7 +191,8 @@ func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, id plu
 		f = h.g.OpenStatelessFront(h.baseCtx, p, id)
 	}
 	f.ReceiveParsed(m)
-	h.writeStream(w, r, st, streamOut{sse: accepts(r, "text/event-stream"), kick: kick, modern: true})
+	acc := acceptsAnswers(r)
+	h.writeStream(w, r, st, streamOut{sse: acc.sse, json: acc.json, kick: kick, modern: true})
 	if st.finished() {
 		f.CloseWhenIdle() // a call parked for input keeps it open
 	} else {

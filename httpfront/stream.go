@@ -35,6 +35,9 @@ type stream struct {
 	released chan struct{} // closed when the current writer has let go
 	ended    bool          // every expected response was written, or the session closed
 	wake     chan struct{}
+	// event, if not nil, is called (once, then cleared) when a message
+	// other than a response is pushed: see onEvent.
+	event func()
 }
 
 // historyLen is how many events already sent a stream keeps for
@@ -83,12 +86,27 @@ func (st *stream) push(msg []byte, isResponse bool) bool {
 		st.respSeq = st.base + int64(len(st.events)) - 1
 	}
 	st.trimLocked()
+	var event func()
+	if !isResponse {
+		event, st.event = st.event, nil
+	}
 	st.mu.Unlock()
 	select {
 	case st.wake <- struct{}{}:
 	default:
 	}
+	if event != nil {
+		event()
+	}
 	return true
+}
+
+// onEvent makes the first message pushed that is not a response call fn,
+// from the goroutine that pushes it, after it has been queued.
+func (st *stream) onEvent(fn func()) {
+	st.mu.Lock()
+	st.event = fn
+	st.mu.Unlock()
 }
 
 // trimLocked drops sent events beyond the history length.

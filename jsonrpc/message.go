@@ -112,11 +112,11 @@ func Parse(b []byte) (Message, error) {
 			return nil
 		}
 		// method
-		s, ok := SimpleString(b[vs:ve])
-		if !ok {
+		v := b[vs:ve]
+		if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' || bytes.IndexByte(v[1:len(v)-1], '\\') >= 0 {
 			return fmt.Errorf(`"method" must be a plain string`)
 		}
-		m.Method = s
+		m.Method = methodName(v[1 : len(v)-1])
 		return nil
 	})
 	if err != nil {
@@ -163,17 +163,60 @@ func Parse(b []byte) (Message, error) {
 	return m, nil
 }
 
+// methodName returns name as a string, without allocating one for the
+// methods of every call.
+func methodName(name []byte) string {
+	switch string(name) {
+	case "tools/call":
+		return "tools/call"
+	case "tools/list":
+		return "tools/list"
+	case "prompts/get":
+		return "prompts/get"
+	case "prompts/list":
+		return "prompts/list"
+	case "resources/read":
+		return "resources/read"
+	case "resources/list":
+		return "resources/list"
+	case "ping":
+		return "ping"
+	case "notifications/progress":
+		return "notifications/progress"
+	case "notifications/message":
+		return "notifications/message"
+	case "notifications/cancelled":
+		return "notifications/cancelled"
+	case "notifications/initialized":
+		return "notifications/initialized"
+	case "initialize":
+		return "initialize"
+	}
+	return string(name)
+}
+
 var envelopeKeys = []string{"jsonrpc", "id", "method", "params", "result", "error"}
 
 // checkSmuggled rejects a key that equals one of keys except for case.
 func checkSmuggled(key []byte, escaped bool, keys []string) error {
-	k := string(key)
 	if escaped {
-		var err error
-		if k, err = keyString(key, true); err != nil {
+		k, err := keyString(key, true)
+		if err != nil {
 			return err
 		}
+		return smuggled(k, keys)
 	}
+	// Most keys are none of the routing keys: test them without making a
+	// string of the key that outlives the loop (which would allocate it).
+	for _, want := range keys {
+		if strings.EqualFold(string(key), want) {
+			return smuggled(string(key), keys)
+		}
+	}
+	return nil
+}
+
+func smuggled(k string, keys []string) error {
 	for _, want := range keys {
 		if k == want {
 			// An escaped spelling of a routing key ("\u006dethod").

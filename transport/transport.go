@@ -7,8 +7,10 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Conn is one bidirectional stream of JSON-RPC messages.
@@ -53,6 +55,27 @@ type RoutedWriter interface {
 // schema to compute).
 type HeaderWriter interface {
 	WriteWithHeaders(msg []byte, hdr map[string]string) error
+}
+
+// Requester is implemented by connections whose requests each travel in an
+// exchange of their own (streamable HTTP: one POST per request), which the
+// caller's goroutine can carry instead of one that the Conn starts, as it
+// does for Write. That saves a goroutine and two hand-offs per request.
+type Requester interface {
+	// Request sends the request msg, with the extra headers hdr (nil:
+	// none, see HeaderWriter), and returns when its exchange has ended,
+	// ctx has, or the deadline (zero: none) has passed. What the server
+	// sends in the exchange arrives through Read, as after Write, except
+	// the answer when it is the first message of the exchange: Request
+	// returns that (owned by the caller) and Read never sees it. A nil
+	// answer means that it comes, if at all, through Read (after the
+	// messages before it, or on another stream). An exchange that goes
+	// wrong ends in an error answer, as for Write; one that ctx or the
+	// deadline ends is abandoned, and Request returns nil, nil. An error
+	// means the request was not sent. Unlike Write, Request may read msg
+	// until the exchange has ended, even after an abandoned one returns:
+	// the caller must not reuse it.
+	Request(ctx context.Context, deadline time.Time, msg []byte, hdr map[string]string) (answer []byte, err error)
 }
 
 // ErrClosed is returned (wrapped) by Read and Write after Close.

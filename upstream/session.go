@@ -211,25 +211,7 @@ func (s *Session) readLoop() {
 func (s *Session) dispatch(m jsonrpc.Message) {
 	switch m.Kind {
 	case jsonrpc.KindResponse:
-		id, ok := parseInt(m.ID)
-		if !ok {
-			s.log.Warn("ignored a response with an id the gateway never sent", "id", string(m.ID))
-			return
-		}
-		s.mu.Lock()
-		c := s.pending[id]
-		delete(s.pending, id)
-		s.mu.Unlock()
-		if c == nil {
-			s.log.Debug("ignored a response to a call that already ended", "id", id)
-			return
-		}
-		if m.Error != nil {
-			c.err = &RPCError{Server: s.server, Raw: m.Error}
-		} else {
-			c.result = m.Result
-		}
-		close(c.done)
+		s.answer(m)
 	case jsonrpc.KindNotification:
 		if m.Method == "notifications/progress" && s.routeProgress(m) {
 			return
@@ -243,6 +225,29 @@ func (s *Session) dispatch(m jsonrpc.Message) {
 		}
 		s.handler.Request(s, m)
 	}
+}
+
+// answer ends the pending call a response answers.
+func (s *Session) answer(m jsonrpc.Message) {
+	id, ok := parseInt(m.ID)
+	if !ok {
+		s.log.Warn("ignored a response with an id the gateway never sent", "id", string(m.ID))
+		return
+	}
+	s.mu.Lock()
+	c := s.pending[id]
+	delete(s.pending, id)
+	s.mu.Unlock()
+	if c == nil {
+		s.log.Debug("ignored a response to a call that already ended", "id", id)
+		return
+	}
+	if m.Error != nil {
+		c.err = &RPCError{Server: s.server, Raw: m.Error}
+	} else {
+		c.result = m.Result
+	}
+	close(c.done)
 }
 
 // routeProgress delivers a progress notification to the call that owns its
@@ -277,6 +282,9 @@ func (s *Session) Call(ctx context.Context, method string, params []byte, opts C
 // call is Call with an optional timeout, implemented with a plain timer
 // rather than a derived context: a context per call costs a timer, an
 // allocation and a registration with the parent context on the hot path.
+// A transport.Requester carries the exchange on this goroutine, given the
+// deadline; the timer is then needed only when the answer does not come
+// with the exchange.
 func (s *Session) call(ctx context.Context, timeout time.Duration, method string, params []byte, opts CallOptions) ([]byte, error) {
 	id := s.nextID.Add(1) - 1
 	var idBuf [20]byte
@@ -303,21 +311,50 @@ func (s *Session) call(ctx context.Context, timeout time.Duration, method string
 	s.mu.Unlock()
 
 	msg := jsonrpc.AppendRequest(make([]byte, 0, len(params)+len(method)+48), rawID, method, params)
-	var werr error
-	if hw, ok := s.conn.(transport.HeaderWriter); ok && len(opts.Headers) > 0 {
-		werr = hw.WriteWithHeaders(msg, opts.Headers)
-	} else {
-		werr = s.conn.Write(msg)
-	}
-	if err := werr; err != nil {
-		s.forget(id)
-		return nil, fmt.Errorf("server %s: send %s: %w", s.server, method, err)
-	}
 	var expired <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		expired = t.C
+	if rq, ok := s.conn.(transport.Requester); ok {
+		// The exchange runs on this goroutine, until the deadline at most.
+		var deadline time.Time
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
+		}
+		answer, err := rq.Request(ctx, deadline, msg, opts.Headers)
+		if err != nil {
+			s.forget(id)
+			return nil, fmt.Errorf("server %s: send %s: %w", s.server, method, err)
+		}
+		if answer != nil {
+			if m, err := jsonrpc.Parse(answer); err == nil && m.Kind == jsonrpc.KindResponse {
+				s.answer(m)
+			}
+		}
+		select {
+		case <-c.done:
+			return c.result, c.err
+		default:
+		}
+		if timeout > 0 {
+			// The answer comes through Read, or not at all.
+			t := time.NewTimer(max(time.Until(deadline), 0))
+			defer t.Stop()
+			expired = t.C
+		}
+	} else {
+		var werr error
+		if hw, ok := s.conn.(transport.HeaderWriter); ok && len(opts.Headers) > 0 {
+			werr = hw.WriteWithHeaders(msg, opts.Headers)
+		} else {
+			werr = s.conn.Write(msg)
+		}
+		if err := werr; err != nil {
+			s.forget(id)
+			return nil, fmt.Errorf("server %s: send %s: %w", s.server, method, err)
+		}
+		if timeout > 0 {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			expired = t.C
+		}
 	}
 	var err error
 	select {

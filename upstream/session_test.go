@@ -336,3 +336,86 @@ func TestRequestErrorFailsOneCall(t *testing.T) {
 	default:
 	}
 }
+
+// requester is a Stream whose requests go through Request (as an HTTP
+// client's do): the test's exchange function answers them.
+type requester struct {
+	*transport.Stream
+	exchange func(ctx context.Context, deadline time.Time, msg []byte) []byte
+}
+
+func (r *requester) Request(ctx context.Context, deadline time.Time, msg []byte, _ map[string]string) ([]byte, error) {
+	return r.exchange(ctx, deadline, msg), nil
+}
+
+// requesterPair is pipePair with a requester as the session's conn.
+func requesterPair(t *testing.T, exchange func(ctx context.Context, deadline time.Time, msg []byte) []byte) (*Session, *peer) {
+	t.Helper()
+	ar, bw := io.Pipe()
+	br, aw := io.Pipe()
+	sessConn := &requester{transport.NewStream(ar, aw, func() error { aw.Close(); return ar.Close() }, 0), exchange}
+	peerConn := transport.NewStream(br, bw, func() error { bw.Close(); return br.Close() }, 0)
+	s := NewSession("test", sessConn, nopHandler{}, quiet)
+	t.Cleanup(func() { s.Close(); peerConn.Close() })
+	return s, &peer{conn: peerConn}
+}
+
+// TestRequesterAnswers: an answer that Request returns ends the call; one
+// that comes through Read instead does too.
+func TestRequesterAnswers(t *testing.T) {
+	var through chan []byte // the requests whose answer comes through Read
+	s, p := requesterPair(t, func(_ context.Context, _ time.Time, msg []byte) []byte {
+		m, _ := jsonrpc.Parse(msg)
+		if m.Method == "later" {
+			through <- m.ID
+			return nil
+		}
+		return jsonrpc.AppendResult(nil, m.ID, []byte(`{"direct":true}`))
+	})
+	if res, err := s.CallTimeout(context.Background(), time.Minute, "tools/call", []byte(`{}`), CallOptions{}); err != nil || string(res) != `{"direct":true}` {
+		t.Fatalf("direct answer: %s, %v", res, err)
+	}
+	through = make(chan []byte, 1)
+	go func() { p.write(t, `{"jsonrpc":"2.0","id":`+string(<-through)+`,"result":{"read":true}}`) }()
+	if res, err := s.CallTimeout(context.Background(), time.Minute, "later", nil, CallOptions{}); err != nil || string(res) != `{"read":true}` {
+		t.Fatalf("answer through Read: %s, %v", res, err)
+	}
+	if n := s.Pending(); n != 0 {
+		t.Errorf("%d calls still pending", n)
+	}
+}
+
+// TestRequesterTimeoutAndCancel: Request gets the call's deadline and
+// context; when they end, the call fails as with Write, and the backend is
+// told.
+func TestRequesterTimeoutAndCancel(t *testing.T) {
+	var gotDeadline time.Time
+	s, p := requesterPair(t, func(ctx context.Context, deadline time.Time, _ []byte) []byte {
+		gotDeadline = deadline
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Until(deadline)):
+		}
+		return nil
+	})
+	go func() {
+		for {
+			if _, err := p.conn.Read(); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	_, err := s.CallTimeout(context.Background(), 50*time.Millisecond, "tools/call", []byte(`{}`), CallOptions{})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "server test did not answer tools/call within 50ms") {
+		t.Fatalf("timeout error = %v", err)
+	}
+	if d := gotDeadline.Sub(start); d <= 0 || d > time.Second {
+		t.Errorf("Request got a deadline %v after the call started", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := s.CallTimeout(ctx, time.Minute, "tools/call", []byte(`{}`), CallOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call = %v", err)
+	}
+}

@@ -14,6 +14,11 @@
 // error answer to that request, with a message that names no URL; the
 // full error, URL redacted, is logged. A 404 for a request carrying a
 // session id instead fails the whole Conn with [transport.ErrSessionExpired].
+// The Conn is also a [transport.Requester]: Request makes the exchange on
+// the caller's goroutine instead, until the caller's deadline, and returns
+// an answer that comes first. POSTs to plain-HTTP servers go over a small
+// HTTP/1.1 client of the package's own (wire.go), everything else over
+// net/http.
 //
 // An answer stream that drops after an event id is resumed with a GET
 // carrying Last-Event-ID, and so is the server's own GET stream. A message
@@ -36,6 +41,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -64,16 +70,27 @@ type Options struct {
 	Logger          *slog.Logger
 }
 
-// DefaultTransport is the connection pool of the default client; wrap it
-// (for example to add credentials) to share its connections.
-var DefaultTransport http.RoundTripper = &http.Transport{
-	Proxy:               http.ProxyFromEnvironment,
-	MaxIdleConnsPerHost: 64,
-	IdleConnTimeout:     90 * time.Second,
-	ForceAttemptHTTP2:   true,
-}
+// DefaultTransport is the net/http connection pool of the default client;
+// wrap it (for example to add credentials) to share its connections.
+// Requests of a client given in Options go through net/http.
+var DefaultTransport http.RoundTripper = defaultTransport
 
-var defaultClient = &http.Client{Transport: DefaultTransport}
+var (
+	defaultTransport = &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	defaultClient = &http.Client{Transport: defaultTransport}
+)
+
+// Header values of every POST, shared by all requests (net/http does not
+// modify a request's header values).
+var (
+	hdrJSON   = []string{"application/json"}
+	hdrAccept = []string{"application/json, text/event-stream"}
+)
 
 const (
 	// queueLen bounds the messages received but not yet Read: a slow
@@ -108,19 +125,30 @@ type item struct {
 
 type conn struct {
 	o      Options
+	url    *url.URL            // o.URL, parsed
+	hdrs   map[string][]string // o.Headers, canonical keys
 	client *http.Client
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	in     chan item
+	// redirected is set once the server redirected a POST: from then on,
+	// requests go through client.Do, which follows redirects, rather than
+	// straight to the default client's transport.
+	redirected atomic.Bool
+	wire       *wireTarget // nil: POSTs go through net/http
+	log        *slog.Logger
+	ctx        context.Context
+	cancel     context.CancelFunc
+	in         chan item
 
 	mu         sync.Mutex
 	mode       string        // resolved mode (ModeAuto until detection succeeds)
 	probe      chan struct{} // closed when the detection in progress ends
 	endpoint   string        // where legacy messages are POSTed
 	stopLegacy context.CancelFunc
-	session    string // Mcp-Session-Id
-	version    string // negotiated protocol version
+	session    string   // Mcp-Session-Id
+	version    string   // negotiated protocol version
+	sessionHdr []string // session and version as header values (nil: none)
+	versionHdr []string
+	exchanges  map[uint64]context.CancelFunc // carried by Request, to end on Close
+	nextEx     uint64
 	initID     []byte // id of the initialize request, until answered
 	getOpened  bool
 	closed     bool // Close has begun: no new goroutines
@@ -184,10 +212,16 @@ func Dial(ctx context.Context, o Options) (transport.Conn, error) {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = transport.DefaultMaxMessageBytes
 	}
-	c := &conn{o: o, client: o.Client, log: o.Logger, in: make(chan item, queueLen), failed: make(chan struct{}), mode: o.Mode}
+	c := &conn{o: o, client: o.Client, log: o.Logger, in: make(chan item, queueLen), failed: make(chan struct{}), mode: o.Mode,
+		url: u, hdrs: make(map[string][]string, len(o.Headers)), exchanges: map[uint64]context.CancelFunc{}}
+	u.Host = strings.TrimSuffix(u.Host, ":") // as http.NewRequest does
+	for k, v := range o.Headers {
+		c.hdrs[http.CanonicalHeaderKey(k)] = []string{v}
+	}
 	if c.client == nil {
 		c.client = defaultClient
 	}
+	c.wire = newWireTarget(u, c.client, c.hdrs)
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -225,15 +259,14 @@ func (c *conn) spawn(f func()) bool {
 	return true
 }
 
-// sleep waits d or until the connection closes; it reports whether the
-// connection is still open.
-func (c *conn) sleep(d time.Duration) bool {
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-c.ctx.Done():
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -272,6 +305,15 @@ func (c *conn) push(it item) error {
 // and the gateway's stdio front frames messages by line. No other byte
 // changes.
 func (c *conn) deliver(msg, want []byte) (bool, error) {
+	answer := c.received(msg, want)
+	return answer, c.push(item{msg: msg})
+}
+
+// received prepares a message that arrived for delivery: its line breaks
+// become spaces, and the answer to initialize sets the negotiated protocol
+// version. It reports whether msg is the answer to the request with id
+// want (nil: no such request).
+func (c *conn) received(msg, want []byte) bool {
 	oneLine(msg)
 	answer := false
 	c.mu.Lock()
@@ -286,12 +328,47 @@ func (c *conn) deliver(msg, want []byte) (bool, error) {
 					version, _ = jsonrpc.String(v)
 				}
 				c.mu.Lock()
-				c.initID, c.version = nil, version
+				c.initID, c.version, c.versionHdr = nil, version, nil
+				if version != "" {
+					c.versionHdr = []string{version}
+				}
 				c.mu.Unlock()
 			}
 		}
 	}
-	return answer, c.push(item{msg: msg})
+	return answer
+}
+
+// sink takes the messages of one exchange. With direct set (an exchange
+// carried by Request, for the request with id direct), the answer, if it
+// is the exchange's first message, is kept for the caller instead of
+// queued for Read; once anything was queued, the answer is queued too, so
+// that it stays after what came before it.
+type sink struct {
+	c      *conn
+	direct []byte
+	answer []byte // kept for the caller
+	queued bool   // something of this exchange went to Read
+}
+
+// deliver is conn.deliver for a message of the exchange.
+func (k *sink) deliver(msg, want []byte) (bool, error) {
+	if k.direct != nil && !k.queued && k.answer == nil {
+		if k.c.received(msg, k.direct) {
+			k.answer = msg
+			return true, nil
+		}
+		k.queued = true
+		return false, k.c.push(item{msg: msg})
+	}
+	k.queued = true
+	return k.c.deliver(msg, want)
+}
+
+// push is conn.push for an item of the exchange.
+func (k *sink) push(it item) error {
+	k.queued = true
+	return k.c.push(it)
 }
 
 // oneLine replaces CR and LF in msg, in place, with spaces.
@@ -307,24 +384,46 @@ func oneLine(msg []byte) {
 }
 
 // Write implements transport.Conn.
-func (c *conn) Write(msg []byte) error { return c.write(msg, nil) }
+func (c *conn) Write(msg []byte) error {
+	_, err := c.write(nil, msg, nil)
+	return err
+}
 
 // WriteWithHeaders implements transport.HeaderWriter: the request's POST
 // also carries hdr (the 2026-07-28 Mcp-Param-* headers).
-func (c *conn) WriteWithHeaders(msg []byte, hdr map[string]string) error { return c.write(msg, hdr) }
+func (c *conn) WriteWithHeaders(msg []byte, hdr map[string]string) error {
+	_, err := c.write(nil, msg, hdr)
+	return err
+}
 
-func (c *conn) write(msg []byte, hdr map[string]string) error {
+// Request implements transport.Requester. Over streamable HTTP, once the
+// mode is known, the POST is made and its answer read on the caller's
+// goroutine; otherwise (legacy SSE, detection in progress) it is Write.
+func (c *conn) Request(ctx context.Context, deadline time.Time, msg []byte, hdr map[string]string) ([]byte, error) {
+	return c.write(&exchangeOn{ctx, deadline}, msg, hdr)
+}
+
+// exchangeOn is the caller's context and deadline for an exchange carried
+// by Request.
+type exchangeOn struct {
+	ctx      context.Context
+	deadline time.Time
+}
+
+// write sends msg; for a request with on not nil (Request), on the
+// caller's goroutine where it can, returning the answer as Request says.
+func (c *conn) write(on *exchangeOn, msg []byte, hdr map[string]string) ([]byte, error) {
 	if c.ctx.Err() != nil {
-		return fmt.Errorf("write: %w", transport.ErrClosed)
+		return nil, fmt.Errorf("write: %w", transport.ErrClosed)
 	}
 	select {
 	case <-c.failed:
-		return fmt.Errorf("write: %w", c.err)
+		return nil, fmt.Errorf("write: %w", c.err)
 	default:
 	}
 	m, err := jsonrpc.Parse(msg)
 	if err != nil {
-		return fmt.Errorf("write: %w", err)
+		return nil, fmt.Errorf("write: %w", err)
 	}
 	out := outgoing{raw: msg, method: m.Method, call: m.Kind == jsonrpc.KindRequest, extra: hdr}
 	if out.call {
@@ -337,7 +436,7 @@ func (c *conn) write(msg []byte, hdr map[string]string) error {
 		select {
 		case <-p:
 		case <-c.ctx.Done():
-			return fmt.Errorf("write: %w", transport.ErrClosed)
+			return nil, fmt.Errorf("write: %w", transport.ErrClosed)
 		}
 		c.mu.Lock()
 	}
@@ -352,10 +451,14 @@ func (c *conn) write(msg []byte, hdr map[string]string) error {
 	}
 	c.mu.Unlock()
 	if mode == ModeSSE {
-		return c.postSSE(msg)
+		return nil, c.postSSE(msg)
 	}
 	if !out.call {
-		return c.send(out, probe)
+		return nil, c.send(c.ctx, out, probe, &sink{c: c})
+	}
+	if on != nil && probe == nil {
+		out.id = m.ID
+		return c.exchange(on, out)
 	}
 	// A request: the server may take as long as it works on it to answer,
 	// so the exchange goes on without the caller (the Conn keeps no
@@ -363,16 +466,58 @@ func (c *conn) write(msg []byte, hdr map[string]string) error {
 	out.raw = bytes.Clone(msg)
 	out.id = bytes.Clone(m.ID)
 	if !c.spawn(func() {
-		if err := c.send(out, probe); err != nil {
-			c.answerError(out, err)
+		if err := c.send(c.ctx, out, probe, &sink{c: c}); err != nil {
+			if msg := c.errorAnswer(out, err); msg != nil {
+				c.deliver(msg, nil)
+			}
 		}
 	}) {
 		if probe != nil {
 			c.resolve(probe, "")
 		}
-		return fmt.Errorf("write: %w", transport.ErrClosed)
+		return nil, fmt.Errorf("write: %w", transport.ErrClosed)
 	}
-	return nil
+	return nil, nil
+}
+
+// exchange carries a request's exchange on the caller's goroutine (see
+// Request). It ends with the caller's context or deadline, and when the
+// connection closes.
+func (c *conn) exchange(on *exchangeOn, out outgoing) ([]byte, error) {
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if on.deadline.IsZero() {
+		ctx, cancel = context.WithCancel(on.ctx)
+	} else {
+		ctx, cancel = context.WithDeadline(on.ctx, on.deadline)
+	}
+	defer cancel()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("write: %w", transport.ErrClosed)
+	}
+	key := c.nextEx
+	c.nextEx++
+	c.exchanges[key] = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.exchanges, key)
+		c.mu.Unlock()
+	}()
+	// The connection's own deadline may fire a moment before ctx's.
+	ended := func() bool { return ctx.Err() != nil || (!on.deadline.IsZero() && !time.Now().Before(on.deadline)) }
+	k := sink{c: c, direct: out.id}
+	if err := c.send(ctx, out, nil, &k); err != nil && !ended() {
+		if msg := c.errorAnswer(out, err); msg != nil {
+			k.deliver(msg, nil)
+		}
+	}
+	if ended() {
+		return nil, nil // abandoned
+	}
+	return k.answer, nil
 }
 
 // resolve ends an auto-detection, with the mode it found ("": none yet).
@@ -388,8 +533,8 @@ func (c *conn) resolve(probe chan struct{}, mode string) {
 
 // send POSTs one message over streamable HTTP and, for a request, delivers
 // its answer. probe, if not nil, is the auto-detection this message decides.
-func (c *conn) send(out outgoing, probe chan struct{}) error {
-	resp, err := c.post(out)
+func (c *conn) send(ctx context.Context, out outgoing, probe chan struct{}, k *sink) error {
+	resp, err := c.post(ctx, out)
 	if probe != nil {
 		var he *httpError
 		if err != nil && errors.As(err, &he) && (he.status == http.StatusBadRequest || he.status == http.StatusNotFound || he.status == http.StatusMethodNotAllowed) {
@@ -421,7 +566,7 @@ func (c *conn) send(out outgoing, probe chan struct{}) error {
 		}
 		return nil
 	}
-	return c.readAnswer(resp, out)
+	return c.readAnswer(ctx, resp, out, k)
 }
 
 // discard drains a small body, so the connection can be reused, and closes
@@ -449,34 +594,44 @@ func (c *conn) headers(h http.Header) {
 
 // post sends one message over streamable HTTP. It returns the response of
 // a 2xx answer, to be read by the caller; any other answer is an error.
-func (c *conn) post(out outgoing) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, c.o.URL, bytes.NewReader(out.raw))
-	if err != nil {
-		return nil, fmt.Errorf("POST %s: %w", redact(c.o.URL), err)
+func (c *conn) post(ctx context.Context, out outgoing) (*http.Response, error) {
+	// The request is built from parts prepared once (the parsed URL, the
+	// header values), not with http.NewRequest, which parses the URL and
+	// allocates every header value again: this is the per-call path.
+	h := make(http.Header, len(c.hdrs)+4)
+	for k, v := range c.hdrs {
+		h[k] = v
 	}
-	c.headers(req.Header)
+	c.mu.Lock()
+	if c.sessionHdr != nil {
+		h["Mcp-Session-Id"] = c.sessionHdr
+	}
+	if c.versionHdr != nil {
+		h["Mcp-Protocol-Version"] = c.versionHdr
+	}
+	c.mu.Unlock()
 	if out.modern != "" {
 		// A stateless request: no session; headers mirror the body.
-		req.Header.Del("Mcp-Session-Id")
-		req.Header.Set("MCP-Protocol-Version", out.modern)
-		req.Header.Set("Mcp-Method", out.method)
+		delete(h, "Mcp-Session-Id")
+		h["Mcp-Protocol-Version"] = []string{out.modern}
+		h["Mcp-Method"] = []string{out.method}
 		if out.name != "" {
-			req.Header.Set("Mcp-Name", transport.EncodeHeaderValue(out.name))
+			h["Mcp-Name"] = []string{transport.EncodeHeaderValue(out.name)}
 		}
 		for k, v := range out.extra {
-			req.Header.Set(k, v)
+			h.Set(k, v)
 		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	hadSession := req.Header.Get("Mcp-Session-Id") != ""
-	resp, err := c.client.Do(req)
+	h["Content-Type"] = hdrJSON
+	h["Accept"] = hdrAccept
+	hadSession := h.Get("Mcp-Session-Id") != ""
+	resp, err := c.do(ctx, h, out.raw)
 	if err != nil {
 		return nil, c.netError(http.MethodPost, c.o.URL, err)
 	}
 	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && out.method == "initialize" {
 		c.mu.Lock()
-		c.session = sid
+		c.session, c.sessionHdr = sid, []string{sid}
 		c.mu.Unlock()
 	}
 	switch {
@@ -491,26 +646,88 @@ func (c *conn) post(out outgoing) (*http.Response, error) {
 	return resp, nil
 }
 
+// do makes one POST of body with the headers h. With the default client,
+// which has no timeout, no cookie jar and the default redirect policy,
+// that is a POST over this package's wire client (see wire.go) where the
+// server can be reached that way, else the default transport's RoundTrip:
+// Client.Do would also copy the request's headers for redirects that
+// practically never come. A redirect that does come is followed by
+// Client.Do, for this request and every later one.
+func (c *conn) do(ctx context.Context, h http.Header, body []byte) (*http.Response, error) {
+	if c.client != defaultClient || c.redirected.Load() {
+		return c.client.Do(c.postRequest(ctx, h, body))
+	}
+	var resp *http.Response
+	err := errWireUnfit
+	if c.wire != nil {
+		resp, err = c.wire.post(ctx, h, body)
+	}
+	if err == errWireUnfit {
+		resp, err = defaultTransport.RoundTrip(c.postRequest(ctx, h, body))
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if resp.Header.Get("Location") == "" {
+			break
+		}
+		discard(resp)
+		c.redirected.Store(true)
+		return c.client.Do(c.postRequest(ctx, h, body))
+	}
+	return resp, nil
+}
+
+// postRequest is the net/http request of a POST, built from the parts
+// Dial prepared (http.NewRequest would parse the URL again).
+func (c *conn) postRequest(ctx context.Context, h http.Header, body []byte) *http.Request {
+	return (&http.Request{
+		Method:        http.MethodPost,
+		URL:           c.url,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          newMsgBody(body),
+		GetBody:       func() (io.ReadCloser, error) { return newMsgBody(body), nil },
+		ContentLength: int64(len(body)),
+		Host:          c.url.Host,
+	}).WithContext(ctx)
+}
+
+// msgBody is the body of a POST: a message.
+type msgBody struct{ bytes.Reader }
+
+func newMsgBody(b []byte) *msgBody {
+	mb := new(msgBody)
+	mb.Reset(b)
+	return mb
+}
+
+func (*msgBody) Close() error { return nil }
+
 // readAnswer delivers the answer to a request: a JSON body (one message or
 // a batch) or an event stream, resumed with Last-Event-ID if it drops.
-func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
+func (c *conn) readAnswer(ctx context.Context, resp *http.Response, out outgoing, k *sink) error {
 	if resp.StatusCode == http.StatusAccepted {
 		discard(resp) // the answer comes on another stream
 		return nil
 	}
 	if mediaType(resp) == "text/event-stream" {
-		return c.readAnswerStream(resp, out)
+		return c.readAnswerStream(ctx, resp, out, k)
 	}
 	// application/json (servers sometimes omit the type)
 	defer resp.Body.Close()
-	body, tl, err := readBody(resp.Body, c.o.MaxMessageBytes)
+	body, tl, err := readBody(resp.Body, resp.ContentLength, c.o.MaxMessageBytes)
 	if err != nil {
 		return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "the answer broke off", detail: err.Error(), cause: err}
 	}
 	if tl != nil {
 		// The session fails the call from the head or tail of the
 		// message; when the id is in neither, fail it here.
-		if err := c.push(item{err: tl}); err != nil {
+		if err := k.push(item{err: tl}); err != nil {
 			return nil
 		}
 		if id, ok := jsonrpc.PeekID(tl.Head, tl.Tail); !ok || !bytes.Equal(id, out.id) {
@@ -523,7 +740,7 @@ func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
 		return &httpError{method: http.MethodPost, url: redact(c.o.URL), status: resp.StatusCode, public: resp.Status + " with an empty body instead of the answer"}
 	}
 	if body[0] != '[' {
-		_, err := c.deliver(body, nil)
+		_, err := k.deliver(body, nil)
 		return ignoreClosed(err)
 	}
 	// A batch from an older server.
@@ -532,7 +749,7 @@ func (c *conn) readAnswer(resp *http.Response, out outgoing) error {
 		return &httpError{method: http.MethodPost, url: redact(c.o.URL), public: "malformed batch answer", detail: err.Error()}
 	}
 	for _, e := range els {
-		if _, err := c.deliver(e, nil); err != nil {
+		if _, err := k.deliver(e, nil); err != nil {
 			return ignoreClosed(err)
 		}
 	}
@@ -551,14 +768,14 @@ func ignoreClosed(err error) error {
 // answer has come. A stream that ends first is resumed with a GET carrying
 // the last event id (the server replays what it had not delivered); one
 // without event ids cannot be, and the request fails.
-func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
+func (c *conn) readAnswerStream(ctx context.Context, resp *http.Response, out outgoing, k *sink) error {
 	lastID := ""
 	stalls := 0
 	backoff := minBackoff
 	for {
-		r := c.readEvents(resp.Body, out.id)
+		r := c.readEvents(resp.Body, out.id, k)
 		resp.Body.Close()
-		if r.answered || c.ctx.Err() != nil {
+		if r.answered || ctx.Err() != nil {
 			return nil
 		}
 		if r.hasID && r.lastID != lastID {
@@ -581,12 +798,12 @@ func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
 			delay = r.retry
 		}
 		c.log.Debug("answer stream dropped; resuming", "err", r.err, "last_event_id", lastID, "in", delay)
-		if !c.sleep(delay) {
+		if !sleep(ctx, delay) {
 			return nil
 		}
 		backoff = min(backoff*2, maxBackoff)
 		var err error
-		if resp, err = c.get(lastID); err != nil {
+		if resp, err = c.get(ctx, lastID); err != nil {
 			return err
 		}
 	}
@@ -594,8 +811,8 @@ func (c *conn) readAnswerStream(resp *http.Response, out outgoing) error {
 
 // get opens a GET event stream: the server's own stream, or the resumption
 // of a stream after lastID (if not empty).
-func (c *conn) get(lastID string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, c.o.URL, nil)
+func (c *conn) get(ctx context.Context, lastID string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.o.URL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", redact(c.o.URL), err)
 	}
@@ -640,10 +857,10 @@ func (c *conn) openGetStream() {
 		backoff := minBackoff
 		lastID := ""
 		for {
-			resp, err := c.get(lastID)
+			resp, err := c.get(c.ctx, lastID)
 			delay := backoff
 			if err == nil {
-				r := c.readEvents(resp.Body, nil)
+				r := c.readEvents(resp.Body, nil, &sink{c: c})
 				resp.Body.Close()
 				if r.hasID {
 					lastID = r.lastID
@@ -667,7 +884,7 @@ func (c *conn) openGetStream() {
 				return
 			}
 			c.log.Debug("server stream dropped; reconnecting", "err", err, "in", delay)
-			if !c.sleep(delay) {
+			if !sleep(c.ctx, delay) {
 				return
 			}
 			backoff = min(backoff*2, maxBackoff)
@@ -689,7 +906,7 @@ type streamResult struct {
 // a type) of a streamable HTTP event stream, until it ends or the answer
 // to the request with id want (if not nil) has come. Events without data
 // (the priming events of 2025-11-25 servers) only move the event id.
-func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
+func (c *conn) readEvents(r io.Reader, want []byte, k *sink) (res streamResult) {
 	sc := newSSEScanner(r, c.o.MaxMessageBytes)
 	defer sc.release()
 	for {
@@ -709,7 +926,7 @@ func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
 			continue
 		}
 		if ev.tooLarge != nil {
-			if err := c.push(item{err: ev.tooLarge}); err != nil {
+			if err := k.push(item{err: ev.tooLarge}); err != nil {
 				res.err = err
 				return res
 			}
@@ -722,7 +939,7 @@ func (c *conn) readEvents(r io.Reader, want []byte) (res streamResult) {
 		if len(bytes.TrimSpace(ev.data)) == 0 {
 			continue
 		}
-		answer, err := c.deliver(ev.data, want)
+		answer, err := k.deliver(ev.data, want)
 		if err != nil {
 			res.err = err
 			return res
@@ -831,7 +1048,11 @@ func (s *sseScanner) next() (sseEvent, error) {
 				ev.data = append(append(ev.data, sep...), value...)
 			}
 		case "event":
-			ev.typ = string(value)
+			if string(value) == "message" {
+				ev.typ = "message"
+			} else {
+				ev.typ = string(value)
+			}
 		case "id":
 			if !bytes.ContainsRune(value, 0) {
 				ev.id, ev.hasID = string(value), true
@@ -847,9 +1068,15 @@ func (s *sseScanner) next() (sseEvent, error) {
 // line reads one line without its ending. A line longer than s.max is
 // consumed but not kept whole: long is set, line holds its first bytes
 // (enough for a field name and the head of a message) and tail its last.
+// line may alias the reader's buffer: it is valid until the next call.
 func (s *sseScanner) line() (line, tail []byte, long bool, err error) {
+	frag, err := s.br.ReadSlice('\n')
+	if err == nil && len(frag) <= s.max {
+		// The usual case, a whole line in the buffer: it is used from
+		// there (next copies what it keeps) until the next read.
+		return trimEOL(frag), nil, false, nil
+	}
 	for {
-		frag, err := s.br.ReadSlice('\n')
 		switch {
 		case long:
 			tail = lastN(tailKeep+2, tail, frag)
@@ -866,6 +1093,7 @@ func (s *sseScanner) line() (line, tail []byte, long bool, err error) {
 		if !errors.Is(err, bufio.ErrBufferFull) {
 			return nil, nil, false, err
 		}
+		frag, err = s.br.ReadSlice('\n')
 	}
 	if long {
 		tail = trimEOL(tail)
@@ -924,9 +1152,18 @@ func digits(b []byte) (int64, bool) {
 	return n, true
 }
 
-// readBody reads a whole body of at most limit bytes. A larger one is read
-// to its end but only its head and tail are kept, in tl.
-func readBody(r io.Reader, limit int) (body []byte, tl *transport.TooLargeError, err error) {
+// readBody reads a whole body of at most limit bytes, of size bytes if that
+// is known (not -1). A larger one is read to its end but only its head and
+// tail are kept, in tl.
+func readBody(r io.Reader, size int64, limit int) (body []byte, tl *transport.TooLargeError, err error) {
+	if size >= 0 && size <= int64(limit) {
+		// The length is known (net/http fails a body that ends early).
+		body = make([]byte, size)
+		if _, err = io.ReadFull(r, body); err != nil {
+			return nil, nil, err
+		}
+		return body, nil, nil
+	}
 	body, err = io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil || len(body) <= limit {
 		return body, nil, err
@@ -1081,23 +1318,24 @@ func (c *conn) postSSE(msg []byte) error {
 	return nil
 }
 
-// answerError fails a request whose exchange went wrong with a JSON-RPC
-// error answer: the server's own, if it sent one with its error status,
-// else a *transport.RequestError saying what happened without naming the
-// URL (it reaches clients). A connection that failed or closed fails its requests itself.
-func (c *conn) answerError(out outgoing, err error) {
+// errorAnswer handles a request whose exchange went wrong. It returns the
+// server's own JSON-RPC error answer, if it sent one with its error status;
+// otherwise it queues a *transport.RequestError for Read, saying what
+// happened without naming the URL (it reaches clients), and returns nil.
+// It does nothing when the connection failed or closed, which fails its
+// requests itself.
+func (c *conn) errorAnswer(out outgoing, err error) []byte {
 	if c.ctx.Err() != nil {
-		return
+		return nil
 	}
 	select {
 	case <-c.failed:
-		return
+		return nil
 	default:
 	}
 	var he *httpError
 	if errors.As(err, &he) && he.answer != nil {
-		c.deliver(he.answer, nil)
-		return
+		return he.answer
 	}
 	level := slog.LevelWarn
 	if out.method == "server/discover" {
@@ -1114,6 +1352,7 @@ func (c *conn) answerError(out outgoing, err error) {
 		msg = he.public
 	}
 	_ = c.push(item{err: &transport.RequestError{ID: out.id, Reason: msg}}) // fails only when closing
+	return nil
 }
 
 // Close ends the session (DELETE, best effort) and every stream.
@@ -1144,6 +1383,11 @@ func (c *conn) Close() error {
 		cancel()
 	}
 	c.cancel()
+	c.mu.Lock()
+	for _, cancel := range c.exchanges {
+		cancel() // Request returns; the exchange is abandoned
+	}
+	c.mu.Unlock()
 	c.fail(fmt.Errorf("read: %w", transport.ErrClosed))
 	c.wg.Wait()
 	return nil

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -141,12 +142,19 @@ func serve(t *testing.T, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// dial connects with a client of the test's own, closed with the conn.
+// dial connects with the default client, as the gateway does (POSTs over
+// the wire client, the rest with net/http), or, with HTTPCLIENT_NETHTTP
+// set in the environment, with a net/http client of the test's own.
+// Either's idle connections are closed with the conn.
 func dial(t *testing.T, o Options) (transport.Conn, error) {
 	t.Helper()
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	o.Client = &http.Client{Transport: tr}
+	if os.Getenv("HTTPCLIENT_NETHTTP") != "" {
+		tr := &http.Transport{}
+		t.Cleanup(tr.CloseIdleConnections)
+		o.Client = &http.Client{Transport: tr}
+	} else {
+		t.Cleanup(closeIdle)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -1296,5 +1304,193 @@ func TestConcurrentWrites(t *testing.T) {
 	wg.Wait()
 	if len(seen) != n {
 		t.Errorf("%d distinct answers, want %d", len(seen), n)
+	}
+}
+
+// closeIdle closes the idle connections of the default transport and of
+// the wire client.
+func closeIdle() {
+	defaultTransport.CloseIdleConnections()
+	wirePools.Range(func(_, v any) bool {
+		p := v.(*wirePool)
+		p.mu.Lock()
+		idle := p.idle
+		p.idle = nil
+		p.mu.Unlock()
+		for _, wc := range idle {
+			wc.nc.Close()
+		}
+		return true
+	})
+}
+
+// ---- Request: the exchange on the caller's goroutine ----
+
+// doRequest calls Request with a deadline of its own, so that a bug fails
+// the test instead of hanging it.
+func doRequest(t *testing.T, c transport.Conn, ctx context.Context, deadline time.Time, msg string) ([]byte, error) {
+	t.Helper()
+	type res struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		b, err := c.(transport.Requester).Request(ctx, deadline, []byte(msg), nil)
+		ch <- res{b, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.b, r.err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Request did not return within 10s")
+	}
+	return nil, nil
+}
+
+// TestRequest: an answer that comes first is returned, and Read never
+// sees it; one after other messages of its exchange comes through Read,
+// after them; an exchange that fails ends in an error answer.
+func TestRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		serve  func(w http.ResponseWriter)
+		answer string   // what Request returns
+		read   []string // then through Read
+	}{
+		{"json", func(w http.ResponseWriter) { writeJSON(w, callAnswer) }, callAnswer, nil},
+		{"event stream", func(w http.ResponseWriter) { writeSSE(w, "id: 0\ndata:\n\n", "id: 1\n"+event(callAnswer)) }, callAnswer, nil},
+		{"progress first", func(w http.ResponseWriter) { writeSSE(w, event(progress), event(callAnswer)) }, "", []string{progress, callAnswer}},
+		{"batch", func(w http.ResponseWriter) { writeJSON(w, "["+callAnswer+","+progress+"]") }, callAnswer, []string{progress}},
+		{"accepted: the answer comes elsewhere", func(w http.ResponseWriter) { w.WriteHeader(http.StatusAccepted) }, "", nil},
+		{"error status", func(w http.ResponseWriter) { http.Error(w, "upstream on fire", http.StatusInternalServerError) }, "error", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost {
+					http.Error(w, "no", http.StatusMethodNotAllowed)
+					return
+				}
+				tt.serve(w)
+			}))
+			c := mustDial(t, Options{URL: srv.URL, Mode: ModeStreamable})
+			got, err := doRequest(t, c, context.Background(), time.Now().Add(time.Minute), callReq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tt.answer {
+			case "error":
+				if got != nil {
+					t.Fatalf("Request answered %s; want the request's failure through Read", got)
+				}
+				if msg := readFailure(t, c, "7"); !strings.Contains(msg, "upstream on fire") || strings.Contains(msg, srv.URL) {
+					t.Errorf("failure %q", msg)
+				}
+			default:
+				if string(got) != tt.answer {
+					t.Errorf("answer %s, want %s", got, tt.answer)
+				}
+			}
+			for i, want := range tt.read {
+				if got := mustRead(t, c); got != want {
+					t.Errorf("read %d: %s, want %s", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestRequestEnds: Request returns, without an answer, when its context
+// is cancelled, when its deadline passes and when the conn is closed,
+// while the server is still working.
+func TestRequestEnds(t *testing.T) {
+	for _, how := range []string{"cancel", "deadline", "close"} {
+		t.Run(how, func(t *testing.T) {
+			checkLeaks(t)
+			release := make(chan struct{})
+			arrived := make(chan struct{}, 1)
+			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost {
+					http.Error(w, "no", http.StatusMethodNotAllowed)
+					return
+				}
+				arrived <- struct{}{}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer close(release)
+			c := mustDial(t, Options{URL: srv.URL, Mode: ModeStreamable})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			deadline := time.Now().Add(time.Minute)
+			if how == "deadline" {
+				deadline = time.Now().Add(50 * time.Millisecond)
+			}
+			go func() {
+				<-arrived
+				switch how {
+				case "cancel":
+					cancel()
+				case "close":
+					c.Close()
+				}
+			}()
+			got, err := doRequest(t, c, ctx, deadline, callReq)
+			if got != nil || err != nil {
+				t.Errorf("Request = %s, %v; want nil, nil", got, err)
+			}
+		})
+	}
+}
+
+// TestDefaultClient: without a client of its own, a conn posts with the
+// default transport directly, and follows a redirect (as a Python server
+// sends from /mcp to /mcp/) with the client, now and later.
+func TestDefaultClient(t *testing.T) {
+	checkLeaks(t)
+	t.Cleanup(closeIdle)
+	var posts []string
+	var mu sync.Mutex
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "no", http.StatusMethodNotAllowed)
+			return
+		}
+		mu.Lock()
+		posts = append(posts, r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/mcp" {
+			http.Redirect(w, r, "/mcp/", http.StatusTemporaryRedirect)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if string(body) != callReq || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("X-Key") != "k" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, callAnswer)
+	}))
+	c, err := Dial(context.Background(), Options{URL: srv.URL + "/mcp", Mode: ModeStreamable, Headers: map[string]string{"x-key": "k"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for range 2 {
+		got, err := doRequest(t, c, context.Background(), time.Time{}, callReq)
+		if err != nil || string(got) != callAnswer {
+			t.Fatalf("Request = %s, %v", got, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The first redirect is seen by the transport, then the POST goes
+	// again through the client, which follows it.
+	if want := []string{"/mcp", "/mcp", "/mcp/", "/mcp", "/mcp/"}; fmt.Sprint(posts) != fmt.Sprint(want) {
+		t.Errorf("POSTs to %v, want %v", posts, want)
 	}
 }
