@@ -266,6 +266,12 @@ func TestBrowserDashboard(t *testing.T) {
 	if got := b.eval(`document.querySelector('#servers tr[data-server="jira"] .badge').textContent + "|" + getComputedStyle(document.querySelector('#servers tr[data-server="jira"] .badge')).backgroundColor + "|" + getComputedStyle(document.querySelector('#servers tr[data-server="github"] .badge')).backgroundColor`); !strings.HasPrefix(got, "down|") || strings.Split(got, "|")[1] == strings.Split(got, "|")[2] {
 		t.Errorf("jira's badge: %q (a down server must not look like a ready one)", got)
 	}
+	if got := b.eval(`Array.from(document.querySelectorAll('#servers tr[data-server="github"] ul.replicas li')).map(li => li.dataset.state + ":" + li.textContent).join("|")`); got != "ready:#0 http://10.0.0.1/mcp ready|ejected:#1 http://10.0.0.2/mcp out of rotation" {
+		t.Errorf("github's replicas shown as %q", got)
+	}
+	if got := b.eval(`document.querySelector('#servers tbody tr[data-server="github"] td.mono').textContent`); got != "2025-06-18legacy" {
+		t.Errorf("github's protocol cell %q, want the version and the era", got)
+	}
 	if got := b.eval(`document.querySelector('#servers tr[data-server="jira"] .err').textContent`); !strings.Contains(got, "ECONNREFUSED") {
 		t.Errorf("jira's error: %q", got)
 	}

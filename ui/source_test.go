@@ -111,7 +111,9 @@ func waitWritten(t *testing.T, w *audit.Writer, n int64) {
 }
 
 var testServers = []Server{
-	{Name: "github", Transport: "http", State: StateReady, Protocol: "2025-06-18", Tools: 4, Prompts: 1, Resources: 2},
+	{Name: "github", Transport: "http", State: StateReady, Protocol: "2025-06-18", Era: "legacy", Tools: 4, Prompts: 1, Resources: 2,
+		Replicas: []Replica{{Index: 0, Target: "http://10.0.0.1/mcp", State: StateReady},
+			{Index: 1, Target: "http://10.0.0.2/mcp", State: StateReady, OutOfRotation: true, Error: "connection refused"}}},
 	{Name: "filesystem", Transport: "stdio", State: StateReady, Protocol: "2025-03-26", Tools: 3, Restarts: 1},
 	{Name: "jira", Transport: "stdio", State: StateDown, Error: "exit status 1: ECONNREFUSED 127.0.0.1:8080", Restarts: 7},
 	{Name: "search", Transport: "sse", State: StateStarting},

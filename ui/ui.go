@@ -104,10 +104,24 @@ type Server struct {
 	Restarts int64  `json:"restarts"`
 	// Protocol is the MCP protocol version negotiated with the backend.
 	Protocol string `json:"protocol,omitempty"`
+	// Era is "legacy" or "modern" (2026-07-28) once known.
+	Era string `json:"era,omitempty"`
 	// Tools, Prompts and Resources count what the backend exposes.
 	Tools     int `json:"tools"`
 	Prompts   int `json:"prompts"`
 	Resources int `json:"resources"`
+	// Replicas are the server's instances when it has several.
+	Replicas []Replica `json:"replicas,omitempty"`
+}
+
+// Replica is one instance of a server with replicas.
+type Replica struct {
+	Index  int    `json:"index"`
+	Target string `json:"target"` // URL or command
+	State  string `json:"state"`  // one of the State* constants
+	// OutOfRotation is set while calls avoid it after failures.
+	OutOfRotation bool   `json:"outOfRotation,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // Catalog item kinds.

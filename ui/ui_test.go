@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -306,7 +307,7 @@ func TestServersAPI(t *testing.T) {
 		Servers []Server `json:"servers"`
 	}
 	a := decode[answer](t, do(h, "GET", "/api/servers"))
-	if a.Version != "v1.2.3" || !slices.Equal(a.Servers, testServers) {
+	if a.Version != "v1.2.3" || !reflect.DeepEqual(a.Servers, testServers) {
 		t.Errorf("got %+v", a)
 	}
 	w := do(h, "GET", "/api/servers")

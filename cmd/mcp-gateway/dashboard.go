@@ -72,7 +72,13 @@ func (s dashboardSource) Servers() []ui.Server {
 	out := make([]ui.Server, len(st))
 	for i, v := range st {
 		out[i] = ui.Server{Name: v.Name, Transport: v.Transport, State: v.State, Error: v.Error, Restarts: v.Restarts,
-			Protocol: v.Protocol, Tools: v.Tools, Prompts: v.Prompts, Resources: v.Resources}
+			Protocol: v.Protocol, Era: v.Era, Tools: v.Tools, Prompts: v.Prompts, Resources: v.Resources}
+		if len(v.Replicas) > 1 {
+			for _, r := range v.Replicas {
+				out[i].Replicas = append(out[i].Replicas, ui.Replica{Index: r.Index, Target: r.Target, State: r.State,
+					OutOfRotation: !r.EjectedUntil.IsZero(), Error: r.Error})
+			}
+		}
 	}
 	return out
 }

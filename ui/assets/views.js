@@ -22,9 +22,13 @@ function dash(v) {
 export function renderServers(servers, updatedAt) {
   const list = [...servers].sort((a, b) => (STATE_ORDER[a.state] ?? 9) - (STATE_ORDER[b.state] ?? 9) || a.name.localeCompare(b.name));
   const rows = list.map((s) => el('tr', { dataset: { server: s.name, state: s.state } },
-    el('td', {}, el('span', { class: 'server-name' }, s.name), s.transport ? el('span', { class: 'chip' }, s.transport) : null),
+    el('td', {}, el('span', { class: 'server-name' }, s.name), s.transport ? el('span', { class: 'chip' }, s.transport) : null,
+      s.replicas && s.replicas.length ? el('ul', { class: 'replicas' }, ...s.replicas.map((r) =>
+        el('li', { dataset: { replica: String(r.index), state: r.outOfRotation ? 'ejected' : r.state }, title: r.error || '' },
+          el('span', { class: 'mono' }, `#${r.index} ${r.target}`), ' ',
+          el('span', { class: 'badge', dataset: { state: r.outOfRotation ? 'down' : r.state } }, r.outOfRotation ? 'out of rotation' : (r.state || 'unknown'))))) : null),
     el('td', {}, el('span', { class: 'badge', dataset: { state: s.state } }, s.state || 'unknown')),
-    el('td', { class: 'mono' }, dash(s.protocol)),
+    el('td', { class: 'mono' }, dash(s.protocol), s.era ? el('span', { class: 'chip' }, s.era) : null),
     num(s.tools), num(s.prompts), num(s.resources),
     el('td', { class: s.restarts ? 'num restarts' : 'num zero' }, String(s.restarts ?? 0)),
     el('td', { class: 'err' }, s.error || ''),
