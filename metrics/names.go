@@ -1,6 +1,9 @@
 package metrics
 
-// Metric names, all prefixed mcp_gateway_. Labels are bounded: server and
+// Metric names, all prefixed mcp_gateway_. The comment after each is its
+// type and labels, which deploy/validate reads; the cache's lookups are by
+// result (hit, miss, coalesced), its entries and bytes those of the memory
+// store, its errors store failures (Redis away). Labels are bounded: server and
 // tool labels hold only configured servers and catalogued names (anything
 // else is "_other").
 const (
@@ -19,11 +22,11 @@ const (
 	AuditWrittenTotal    = "mcp_gateway_audit_written_entries_total" // counter
 	AuditFailuresTotal   = "mcp_gateway_audit_write_failures_total"  // counter
 	BuildInfo            = "mcp_gateway_build_info"                  // gauge{version}
-	CacheLookupsTotal    = "mcp_gateway_cache_lookups_total"         // counter{result}: hit, miss, coalesced
+	CacheLookupsTotal    = "mcp_gateway_cache_lookups_total"         // counter{result}
 	CacheEvictionsTotal  = "mcp_gateway_cache_evictions_total"       // counter
-	CacheErrorsTotal     = "mcp_gateway_cache_errors_total"          // counter (store failures, e.g. Redis away)
-	CacheEntries         = "mcp_gateway_cache_entries"               // gauge (memory store)
-	CacheBytes           = "mcp_gateway_cache_bytes"                 // gauge (memory store)
+	CacheErrorsTotal     = "mcp_gateway_cache_errors_total"          // counter
+	CacheEntries         = "mcp_gateway_cache_entries"               // gauge
+	CacheBytes           = "mcp_gateway_cache_bytes"                 // gauge
 )
 
 // Names returns every metric name the gateway exposes (histograms by their

@@ -176,6 +176,7 @@ func TestMetricCatalogMatchesRegistry(t *testing.T) {
 		Sessions:     func() int { return 1 },
 		CatalogItems: func() map[string]int { return map[string]int{"tools": 1} },
 		Audit:        fakeAudit{},
+		Cache:        func() metrics.CacheStats { return metrics.CacheStats{Hits: 1, Misses: 1, Entries: 1, Bytes: 1} },
 	})
 	m.CallDone(context.Background(), &audit.Record{Method: "tools/call", Server: "docs", Name: "docs__search",
 		Status: audit.StatusOK, Duration: time.Millisecond, BytesIn: 10, BytesOut: 20})
