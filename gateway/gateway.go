@@ -850,6 +850,17 @@ func (g *Gateway) metadata(only string) ([]byte, error) {
 	return append(res, '}'), nil
 }
 
+// Configured reports whether a server of that name is in the running
+// configuration (active or not).
+func (g *Gateway) Configured(server string) bool {
+	for _, sc := range g.set().servers {
+		if sc.Name == server {
+			return true
+		}
+	}
+	return false
+}
+
 // ServerStatus is one configured server as the gateway sees it now.
 type ServerStatus struct {
 	Name      string

@@ -45,6 +45,10 @@ type Source struct {
 	Catalogued func(method, server, name string) bool
 	// Servers returns every configured backend.
 	Servers func() []Server
+	// Configured reports whether server is in the running configuration
+	// (which a reload may extend); the servers given to New are known
+	// without it.
+	Configured func(server string) bool
 	// Sessions returns the number of client sessions open.
 	Sessions func() int
 	// CatalogItems returns the number of catalogued items per kind.
@@ -134,7 +138,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 func (m *Metrics) serverLabel(s string) string {
-	if s == "" || m.known[s] {
+	if s == "" || m.known[s] || (m.src.Configured != nil && m.src.Configured(s)) {
 		return s
 	}
 	return Other

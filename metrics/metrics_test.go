@@ -137,3 +137,23 @@ func TestFindingSeriesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// A server a config reload added gets its own label; others stay "_other".
+func TestReloadedServerLabel(t *testing.T) {
+	m := metrics.New("1.2.3", "http", []string{"k"}, metrics.Source{
+		Catalogued: func(method, server, name string) bool { return true },
+		Configured: func(server string) bool { return server == "added" },
+	})
+	ctx := context.Background()
+	m.CallDone(ctx, &audit.Record{Method: "tools/call", Server: "added", Name: "added__x", Status: audit.StatusOK})
+	m.CallDone(ctx, &audit.Record{Method: "tools/call", Server: "ghost", Name: "ghost__x", Status: audit.StatusOK})
+	want := `
+# HELP mcp_gateway_calls_total Client requests handled, by backend server, tool (prompt or resource), method and outcome.
+# TYPE mcp_gateway_calls_total counter
+mcp_gateway_calls_total{method="tools/call",outcome="ok",server="_other",tool="ghost__x"} 1
+mcp_gateway_calls_total{method="tools/call",outcome="ok",server="added",tool="added__x"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), metrics.CallsTotal); err != nil {
+		t.Error(err)
+	}
+}

@@ -112,7 +112,8 @@ func (o *observability) attach(g *gateway.Gateway, cfg *config.Config, transport
 			}
 			return out
 		},
-		Sessions: g.SessionCount,
+		Sessions:   g.SessionCount,
+		Configured: g.Configured,
 		CatalogItems: func() map[string]int {
 			snap := g.Snapshot()
 			out := map[string]int{}
