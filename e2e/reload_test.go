@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgw/mcp-gateway/audit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -37,7 +38,8 @@ func TestHotReloadUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gw := startHTTPGateway(t, b, cfg)
+	dataDir := t.TempDir()
+	gw := startHTTPGateway(t, b, cfg, "--data-dir", dataDir)
 	var listChanged atomic.Int32
 	client := mcp.NewClient(&mcp.Implementation{Name: "reload", Version: "1"}, &mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { listChanged.Add(1) },
@@ -93,6 +95,14 @@ func TestHotReloadUnderLoad(t *testing.T) {
 		t.Errorf("gamma echo = %q", got)
 	}
 	waitFor(t, func() bool { return listChanged.Load() > 0 })
+	// The reload is in the audit trail's backend events.
+	waitFor(t, func() bool {
+		seen := map[string]bool{}
+		for _, e := range auditRows[audit.Event](t, b, "--data-dir="+dataDir, "--events", "--kind", "backend") {
+			seen[e.Type+" "+e.Server] = true
+		}
+		return seen["added gamma"] && seen["removed beta"]
+	})
 	waitFor(t, func() bool { return strings.Contains(gw.logs.String(), `msg="server stopped after a config change"`) })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	res, err := watcher.CallTool(ctx, &mcp.CallToolParams{Name: "beta__echo", Arguments: map[string]any{"message": "gone"}})

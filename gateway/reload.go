@@ -136,6 +136,13 @@ func (g *Gateway) Reload(cfg *config.Config) (ReloadReport, error) {
 	for _, k := range []catalog.Kind{catalog.Tools, catalog.Prompts, catalog.Resources} {
 		g.broadcastListChanged(k)
 	}
+	if ev := g.opts.BackendEvent; ev != nil {
+		for typ, names := range map[string][]string{"added": rep.Added, "removed": rep.Removed, "changed": rep.Changed} {
+			for _, n := range names {
+				ev(n, typ, "config reload")
+			}
+		}
+	}
 	for _, b := range gone {
 		go g.retire(b)
 	}
