@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -203,6 +204,10 @@ func (g *Gateway) newBackend(sc config.Server) (*backend, error) {
 		}
 		d, err := g.replicaDialer(sc, rc, rlog)
 		if err != nil {
+			var l located
+			if errors.As(err, &l) {
+				return nil, err
+			}
 			where := sc.Where
 			if len(instances) > 1 {
 				where = rc.Where

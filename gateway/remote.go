@@ -31,17 +31,17 @@ func httpDialer(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstre
 	}
 	cfg, err := backendauth.Decode(sc.OAuth.Raw, sc.OAuth.Where, sc.OAuth.Path)
 	if err != nil {
-		return nil, err
+		return nil, located{err} // Decode names the file, line and key
 	}
 	cfg.Name = sc.Name
 	for k := range sc.Headers {
 		if strings.EqualFold(k, "Authorization") {
-			return nil, fmt.Errorf(`%s: both "headers.%s" and "oauth" set this server's Authorization; remove one of them`, sc.OAuth.Path, k)
+			return nil, located{fmt.Errorf(`%s: %s: both "headers.%s" and "oauth" set this server's Authorization; remove one of them`, sc.OAuth.Where, sc.OAuth.Path, k)}
 		}
 	}
 	if cfg.Grant == backendauth.GrantTokenExchange {
 		if isolation(sc) == config.IsolationShared {
-			return nil, fmt.Errorf(`%s.grant: token exchange acts for each user, so the server needs its own session per client; remove "isolation": "shared" or use the client_credentials grant`, sc.OAuth.Path)
+			return nil, located{fmt.Errorf(`%s: %s.grant: token exchange acts for each user, so the server needs its own session per client; remove "isolation": "shared" or use the client_credentials grant`, sc.OAuth.Where, sc.OAuth.Path)}
 		}
 		// What the gateway does on its own (the catalog, health checks)
 		// uses a token of the same client for itself.
@@ -60,6 +60,12 @@ func httpDialer(sc config.Server, maxMessageBytes int, log *slog.Logger) (upstre
 	}
 	return d, nil
 }
+
+// located is a config error whose message already names its place in the
+// file, so that it is not prefixed with the server's place again.
+type located struct{ error }
+
+func (e located) Unwrap() error { return e.error }
 
 // remoteDialer dials one remote server. own, when set, authorizes the
 // gateway's own sessions; user, when set, those opened for one client.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,7 +196,7 @@ func (b *backend) pick(key string, tried []*replica, live bool) (*replica, ticke
 	case config.BalanceLeastInflight:
 		best, bestLoad := -1, int64(0)
 		for i, r := range b.replicas {
-			if b.candidate(r, tried, live, true) {
+			if candidate(r, tried, live, now) {
 				if l := r.inflight.Load(); best < 0 || l < bestLoad {
 					best, bestLoad = i, l
 				}
@@ -214,7 +215,7 @@ func (b *backend) pick(key string, tried []*replica, live bool) (*replica, ticke
 		}
 		for i := range n {
 			r := b.replicas[(start+i)%n]
-			if !b.candidate(r, tried, live || needReady, false) {
+			if !candidate(r, tried, live || needReady, time.Time{}) {
 				continue
 			}
 			if ok, trial := r.admit(now); ok {
@@ -225,7 +226,7 @@ func (b *backend) pick(key string, tried []*replica, live bool) (*replica, ticke
 	// Every replica left is out of rotation: the one back soonest.
 	var soonest *replica
 	for _, r := range b.replicas {
-		if b.candidate(r, tried, live, false) && (soonest == nil || r.ejectedUntil().Before(soonest.ejectedUntil())) {
+		if candidate(r, tried, live, time.Time{}) && (soonest == nil || r.ejectedUntil().Before(soonest.ejectedUntil())) {
 			soonest = r
 		}
 	}
@@ -236,17 +237,12 @@ func (b *backend) pick(key string, tried []*replica, live bool) (*replica, ticke
 }
 
 // candidate reports whether r may be chosen: not tried, ready when
-// required, and (with inRotation) not ejected.
-func (b *backend) candidate(r *replica, tried []*replica, ready, inRotation bool) bool {
-	for _, t := range tried {
-		if t == r {
-			return false
-		}
-	}
-	if ready && !r.ready() {
+// required, and, when now is set, not out of rotation at that time.
+func candidate(r *replica, tried []*replica, ready bool, now time.Time) bool {
+	if slices.Contains(tried, r) || (ready && !r.ready()) {
 		return false
 	}
-	return !inRotation || r.ejectedUntil().IsZero() || !time.Now().Before(r.ejectedUntil())
+	return now.IsZero() || !now.Before(r.ejectedUntil())
 }
 
 // sharedSession returns a live shared session for one call, balanced over

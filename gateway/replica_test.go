@@ -233,3 +233,26 @@ func TestListStale(t *testing.T) {
 		})
 	}
 }
+
+// A mistake in a server's "oauth" is reported once, at its own place in
+// the file, not prefixed with the server's place again.
+func TestOAuthConfigErrorsNameTheirPlace(t *testing.T) {
+	tests := []struct{ entry, want string }{
+		{`{"url": "https://gh.example/mcp", "oauth": {"grant": "password", "tokenUrl": "https://as.example/token", "clientId": "x"}}`,
+			`t.json:1:66: mcpServers.gh.oauth.grant: unknown grant "password" (use "client_credentials" or "token_exchange")`},
+		{`{"url": "https://gh.example/mcp", "isolation": "shared", "oauth": {"grant": "token_exchange", "tokenUrl": "https://as.example/token", "clientId": "x"}}`,
+			`t.json:1:89: mcpServers.gh.oauth.grant: token exchange acts for each user, so the server needs its own session per client; remove "isolation": "shared" or use the client_credentials grant`},
+		{`{"url": "https://gh.example/mcp", "headers": {"Authorization": "Bearer x"}, "oauth": {"tokenUrl": "https://as.example/token", "clientId": "x", "clientSecret": "s"}}`,
+			`t.json:1:108: mcpServers.gh.oauth: both "headers.Authorization" and "oauth" set this server's Authorization; remove one of them`},
+	}
+	for _, tt := range tests {
+		cfg, err := config.Parse("t.json", []byte(`{"mcpServers": {"gh": `+tt.entry+`}}`), func(string) (string, bool) { return "", false }, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(Options{Config: cfg, Log: quiet, Version: "test", MultiClient: true})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("New error\n got %v\nwant %s", err, tt.want)
+		}
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/mcpgw/mcp-gateway/audit"
-	"github.com/mcpgw/mcp-gateway/config"
 )
 
 const auditUsage = `Usage:
@@ -138,8 +137,7 @@ func (o *auditOptions) store(ctx context.Context) (audit.Store, error) {
 	}
 	ac := audit.Config{}
 	if _, err := os.Stat(o.configPath); err == nil {
-		home, _ := os.UserHomeDir()
-		cfg, err := config.Load(o.configPath, os.LookupEnv, home)
+		cfg, err := loadConfig(o.configPath)
 		if err != nil {
 			return nil, err
 		}

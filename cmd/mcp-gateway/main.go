@@ -254,8 +254,7 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 	if o.scan {
 		log.Warn("--scan (the Python gateway's reputation scanner) is not supported and is ignored; it needs services this gateway does not call")
 	}
-	home, _ := os.UserHomeDir()
-	cfg, err := config.Load(o.configPath, os.LookupEnv, home)
+	cfg, err := loadConfig(o.configPath)
 	if err != nil {
 		return fail(err)
 	}
@@ -301,6 +300,27 @@ func prepare(args []string, stdout, stderr io.Writer) (st *setup, code int) {
 // authorization when it has "policies", rate limits when it has
 // "rateLimits" (with the "redis" section when there is one), and always
 // the response cache (with "cache" and "redis").
+// loadConfig loads the config file with the process's environment for
+// ${VAR} and its home directory for "~" (at start-up, on reload and for
+// the audit command alike).
+func loadConfig(path string) (*config.Config, error) {
+	home, _ := os.UserHomeDir()
+	return config.Load(path, os.LookupEnv, home)
+}
+
+// joinSections returns the named gateway sections that the config has as
+// one object, {"name": value, ...}: how plugins that read several sections
+// (their own and "redis") are given them.
+func joinSections(secs map[string]config.Section, names ...string) (json.RawMessage, error) {
+	raw := make(map[string]json.RawMessage, len(names))
+	for _, n := range names {
+		if sec, ok := secs[n]; ok {
+			raw[n] = sec.Raw
+		}
+	}
+	return json.Marshal(raw)
+}
+
 func configuredPlugins(cfg *config.Config, plugins []string, sections map[string]json.RawMessage) ([]string, map[string]json.RawMessage, error) {
 	if sections == nil {
 		sections = map[string]json.RawMessage{}
@@ -318,14 +338,7 @@ func configuredPlugins(cfg *config.Config, plugins []string, sections map[string
 	// The response cache is always in the chain: by default it caches
 	// only tools their server marks read-only and idempotent, and
 	// "gateway": {"cache": {"enabled": false}} turns it off.
-	cacheRaw := map[string]json.RawMessage{}
-	if sec, ok := secs["cache"]; ok {
-		cacheRaw["cache"] = sec.Raw
-	}
-	if r, ok := secs["redis"]; ok {
-		cacheRaw["redis"] = r.Raw
-	}
-	cacheSec, err := json.Marshal(cacheRaw)
+	cacheSec, err := joinSections(secs, "cache", "redis")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -335,12 +348,8 @@ func configuredPlugins(cfg *config.Config, plugins []string, sections map[string
 		plugins = append(plugins, "authz")
 		sections["authz"] = sec.Raw
 	}
-	if sec, ok := secs["rateLimits"]; ok {
-		raw := map[string]json.RawMessage{"rateLimits": sec.Raw}
-		if r, ok := secs["redis"]; ok {
-			raw["redis"] = r.Raw
-		}
-		b, err := json.Marshal(raw)
+	if _, ok := secs["rateLimits"]; ok {
+		b, err := joinSections(secs, "rateLimits", "redis")
 		if err != nil {
 			return nil, nil, err
 		}

@@ -52,8 +52,7 @@ func watchConfig(ctx context.Context, st *setup, g *gateway.Gateway) {
 		if forced {
 			why = "SIGHUP"
 		}
-		home, _ := os.UserHomeDir()
-		cfg, err := config.Load(path, os.LookupEnv, home)
+		cfg, err := loadConfig(path)
 		if err != nil {
 			log.Error("config reload refused; the running configuration stays", "reason", why, "err", joinedLines(err))
 			continue

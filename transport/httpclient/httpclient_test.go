@@ -247,6 +247,18 @@ func errorAnswer(t *testing.T, msg, id string) string {
 	return s
 }
 
+// postsOnly serves POSTs with h and answers anything else (the GET
+// stream, DELETE) 405.
+func postsOnly(h func(w http.ResponseWriter, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "no", http.StatusMethodNotAllowed)
+			return
+		}
+		h(w, r)
+	})
+}
+
 func writeJSON(w http.ResponseWriter, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, body)
@@ -314,13 +326,7 @@ func TestStreamableAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkLeaks(t)
-			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodPost {
-					http.Error(w, "no", http.StatusMethodNotAllowed)
-					return
-				}
-				tt.serve(w)
-			}))
+			srv := serve(t, postsOnly(func(w http.ResponseWriter, _ *http.Request) { tt.serve(w) }))
 			c := mustDial(t, Options{URL: srv.URL, Mode: ModeStreamable})
 			mustWrite(t, c, callReq)
 			for i, want := range tt.want {
@@ -1368,13 +1374,7 @@ func TestRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkLeaks(t)
-			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodPost {
-					http.Error(w, "no", http.StatusMethodNotAllowed)
-					return
-				}
-				tt.serve(w)
-			}))
+			srv := serve(t, postsOnly(func(w http.ResponseWriter, _ *http.Request) { tt.serve(w) }))
 			c := mustDial(t, Options{URL: srv.URL, Mode: ModeStreamable})
 			got, err := doRequest(t, c, context.Background(), time.Now().Add(time.Minute), callReq)
 			if err != nil {
@@ -1411,11 +1411,7 @@ func TestRequestEnds(t *testing.T) {
 			checkLeaks(t)
 			release := make(chan struct{})
 			arrived := make(chan struct{}, 1)
-			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodPost {
-					http.Error(w, "no", http.StatusMethodNotAllowed)
-					return
-				}
+			srv := serve(t, postsOnly(func(w http.ResponseWriter, r *http.Request) {
 				arrived <- struct{}{}
 				select {
 				case <-release:
@@ -1455,11 +1451,7 @@ func TestDefaultClient(t *testing.T) {
 	t.Cleanup(closeIdle)
 	var posts []string
 	var mu sync.Mutex
-	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(w, "no", http.StatusMethodNotAllowed)
-			return
-		}
+	srv := serve(t, postsOnly(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		posts = append(posts, r.URL.Path)
 		mu.Unlock()
