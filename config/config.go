@@ -105,26 +105,10 @@ type Section struct {
 type Server struct {
 	// Name is the server's key in the file.
 	Name string
-	// Transport is one of TransportStdio, TransportHTTP, TransportSSE.
-	Transport string
-	// AutoDetect is true for a remote server whose type was not given: the
-	// gateway tries streamable HTTP and falls back to legacy SSE.
-	AutoDetect bool
-
-	// Command, Args, Env and Cwd describe a stdio server. Env holds only
-	// the variables the file sets (and those of EnvFile); the gateway adds
-	// its own environment when it starts the process.
-	Command string
-	Args    []string
-	Env     map[string]string
-	Cwd     string
-	// EnvFile is the resolved path of the server's "envFile", whose
-	// variables are already in Env; empty when the file sets none.
-	EnvFile string
-
-	// URL and Headers describe a remote server.
-	URL     string
-	Headers map[string]string
+	// Replica is how the server is started or reached: for a server with
+	// "replicas", its first replica. (Its Where is unset: the server's own
+	// place is Server.Where.)
+	Replica
 	// OAuth is the remote server's "oauth" object (the gateway's own OAuth
 	// client credentials or token exchange for this backend), with ${VAR}
 	// references expanded in its strings, decoded by package backendauth;
@@ -184,16 +168,29 @@ type Server struct {
 // reach. The server's own "env" and "headers" are merged in (the
 // replica's entries win) and its "oauth" applies to remote replicas.
 type Replica struct {
-	Transport  string
+	// Transport is one of TransportStdio, TransportHTTP, TransportSSE.
+	Transport string
+	// AutoDetect is true for a remote server whose type was not given: the
+	// gateway tries streamable HTTP and falls back to legacy SSE.
 	AutoDetect bool
-	Command    string
-	Args       []string
-	Env        map[string]string
-	Cwd        string
-	EnvFile    string
-	URL        string
-	Headers    map[string]string
-	// Where is "file:line:col" of the replica's entry.
+
+	// Command, Args, Env and Cwd describe a stdio server. Env holds only
+	// the variables the file sets (and those of EnvFile); the gateway adds
+	// its own environment when it starts the process.
+	Command string
+	Args    []string
+	Env     map[string]string
+	Cwd     string
+	// EnvFile is the resolved path of the server's "envFile", whose
+	// variables are already in Env; empty when the file sets none.
+	EnvFile string
+
+	// URL and Headers describe a remote server.
+	URL     string
+	Headers map[string]string
+
+	// Where is "file:line:col" of the replica's entry (for the instance
+	// of a server without replicas, the server's).
 	Where string
 }
 
@@ -203,8 +200,9 @@ func (s *Server) Instances() []Replica {
 	if len(s.Replicas) > 0 {
 		return s.Replicas
 	}
-	return []Replica{{Transport: s.Transport, AutoDetect: s.AutoDetect, Command: s.Command, Args: s.Args, Env: s.Env,
-		Cwd: s.Cwd, EnvFile: s.EnvFile, URL: s.URL, Headers: s.Headers, Where: s.Where}}
+	r := s.Replica
+	r.Where = s.Where
+	return []Replica{r}
 }
 
 // Load-balancing policies of Balancing.Policy.

@@ -685,8 +685,9 @@ func (l *loader) replicas(name string, v *node, p string, s *Server) {
 	}
 	for i, e := range v.elems {
 		r, _, _ := l.server(name, e.off, e, joinIndex(p, i), true)
-		s.Replicas = append(s.Replicas, Replica{Transport: r.Transport, AutoDetect: r.AutoDetect, Command: r.Command,
-			Args: r.Args, Env: r.Env, Cwd: r.Cwd, EnvFile: r.EnvFile, URL: r.URL, Headers: r.Headers, Where: r.Where})
+		rep := r.Replica
+		rep.Where = r.Where
+		s.Replicas = append(s.Replicas, rep)
 	}
 }
 
@@ -721,10 +722,8 @@ func (l *loader) replicaRules(p string, present map[string]member, s *Server) {
 	if len(s.Replicas) == 0 {
 		return
 	}
-	first := s.Replicas[0]
-	s.Transport, s.AutoDetect = first.Transport, first.AutoDetect
-	s.Command, s.Args, s.Env, s.Cwd, s.EnvFile = first.Command, first.Args, first.Env, first.Cwd, first.EnvFile
-	s.URL, s.Headers = first.URL, first.Headers
+	s.Replica = s.Replicas[0]
+	s.Replica.Where = "" // the server's place is s.Where
 }
 
 // merged returns base with over's entries on top (nil when both are

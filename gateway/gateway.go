@@ -232,7 +232,7 @@ func (g *Gateway) replicaDialer(sc config.Server, rc config.Replica, log *slog.L
 			dial = httpDialer
 		}
 		one := sc
-		one.Transport, one.AutoDetect, one.URL, one.Headers = rc.Transport, rc.AutoDetect, rc.URL, rc.Headers
+		one.Replica = rc
 		return dial(one, g.maxMsg, log)
 	}
 	return nil, fmt.Errorf("unknown transport %q", rc.Transport)
