@@ -1,6 +1,7 @@
 package jsonrpc
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,6 +132,23 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	start := i
 	i++
 	for i < len(b) {
+		// Runs of plain bytes, the bulk of any string: eight at a time
+		// while none of them is '"', '\\' or a control character, then
+		// one at a time up to the next byte that is.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, e := x^(lsb*'"'), x^(lsb*'\\')
+			if ((x-lsb*0x20)&^x|(q-lsb)&^q|(e-lsb)&^e)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && plainStringByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -162,6 +180,22 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	}
 	return i, escaped, syntaxErr(start, "unterminated string")
 }
+
+// lsb and msb are the lowest and highest bit of every byte of a uint64,
+// for testing eight bytes at once.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plainStringByte is true for the bytes that stand for themselves inside a
+// JSON string: anything but '"', '\\' and control characters.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(h []byte) bool {
 	for _, c := range h {
