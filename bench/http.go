@@ -643,6 +643,12 @@ func startGateway(gw, cfg string, extra ...string) (*process, error) {
 	args := append([]string{"--mcp-json-path", cfg, "--listen", "127.0.0.1:0", "--log-level", "info",
 		"--data-dir", filepath.Join(filepath.Dir(cfg), "data")}, extra...)
 	cmd := exec.Command(gw, args...)
+	// BENCH_GATEWAY_ENV="GOGC=400 GOMAXPROCS=1" sets variables for the gateway
+	// process alone, to compare runtime settings without changing the client's
+	// and the backend's.
+	if extraEnv := strings.Fields(os.Getenv("BENCH_GATEWAY_ENV")); len(extraEnv) > 0 {
+		cmd.Env = append(os.Environ(), extraEnv...)
+	}
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -34,6 +34,9 @@
 //
 // BENCH_CPUPROFILE=FILE writes gateway CPU profiles: FILE.1 and FILE.8 for
 // the stdio scenarios, FILE.http.1 and FILE.http.8 for the HTTP one.
+// BENCH_GATEWAY_BIN=PATH measures that gateway binary instead of building
+// ./cmd/mcp-gateway (to compare two builds, run in turns);
+// BENCH_GATEWAY_ENV="GOGC=400" sets variables for the gateway alone.
 package main
 
 import (
@@ -96,7 +99,14 @@ func run(calls int, httpMode bool, ho httpOptions) error {
 	defer os.RemoveAll(dir)
 	gw := filepath.Join(dir, "mcp-gateway")
 	echo := filepath.Join(dir, "echoserver")
-	for bin, pkg := range map[string]string{gw: "./cmd/mcp-gateway", echo: "./bench/echoserver"} {
+	builds := map[string]string{gw: "./cmd/mcp-gateway", echo: "./bench/echoserver"}
+	if bin := os.Getenv("BENCH_GATEWAY_BIN"); bin != "" {
+		// BENCH_GATEWAY_BIN=/tmp/old-gateway measures another build of the
+		// gateway with this harness, to compare two commits in turns.
+		delete(builds, gw)
+		gw = bin
+	}
+	for bin, pkg := range builds {
 		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)

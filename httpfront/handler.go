@@ -164,6 +164,13 @@ func New(o Options) *Handler {
 	return h
 }
 
+// FastPath reports whether requests with this method and path are the
+// message POSTs of the hot path (httpserve.Server.Fast): POST /mcp and
+// POST /message.
+func FastPath(method, path string) bool {
+	return method == http.MethodPost && (path == "/mcp" || path == "/message")
+}
+
 // ServeHTTP checks Host and Origin, then routes the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.hostAllowed(r.Host) {

@@ -14,6 +14,7 @@ import (
 	"github.com/mcpgw/mcp-gateway/auth"
 	"github.com/mcpgw/mcp-gateway/gateway"
 	"github.com/mcpgw/mcp-gateway/httpfront"
+	"github.com/mcpgw/mcp-gateway/httpserve"
 	"github.com/mcpgw/mcp-gateway/plugin"
 )
 
@@ -126,6 +127,9 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 		ErrorLog:          nil,
 	}
 	srv.RegisterOnShutdown(h.Drain)
+	// MCP POSTs, the hot path, are read and answered by httpserve's own
+	// HTTP/1.1 code; anything else on a connection hands it to srv.
+	fast := &httpserve.Server{HTTP: srv, Fast: httpfront.FastPath, MaxBodyBytes: 1 << 20, Log: log}
 	log.Info("mcp-gateway starting", "version", buildVersion(), "config", st.cfg.Path, "format", st.cfg.Format,
 		"servers", len(st.cfg.Servers), "plugins", st.enabled, "data_dir", st.dataDir)
 	// Backends outlive the signal: calls in flight finish before they stop
@@ -133,7 +137,7 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	g.Start(context.Background())
 	go watchConfig(ctx, st, g)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- fast.Serve(ln) }()
 	// The address line is what scripts and tests wait for.
 	log.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "legacy_sse", "http://"+ln.Addr().String()+"/sse",
 		"dashboard", "http://"+ln.Addr().String()+"/ui/", "metrics", "http://"+ln.Addr().String()+"/metrics")
@@ -151,7 +155,7 @@ func serveHTTP(ctx context.Context, listen string, hc httpfront.Config, g *gatew
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := fast.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("calls still in flight at the end of the shutdown timeout were cut", "timeout", timeout)
 	}
 	h.Close()
