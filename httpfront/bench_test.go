@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/gateway"
+	"github.com/mcpgw/mcp-gateway/httpserve"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 )
 
@@ -88,7 +90,14 @@ func benchDoor(b *testing.B, sse bool) (front, back string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g.Start(ctx)
 	h := New(Options{Gateway: g, Log: log, Loopback: true})
-	srv := httptest.NewServer(h)
+	// The front door as the command serves it: httpserve's fast path for
+	// the POSTs, net/http for the rest.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &httpserve.Server{HTTP: &http.Server{Handler: h}, Fast: FastPath, Log: log}
+	go srv.Serve(ln)
 	b.Cleanup(func() {
 		srv.Close()
 		h.Close()
@@ -100,7 +109,7 @@ func benchDoor(b *testing.B, sse bool) (front, back string) {
 	case <-time.After(10 * time.Second):
 		b.Fatal("the gateway did not get ready")
 	}
-	return srv.URL + "/mcp", be.URL + "/mcp"
+	return "http://" + ln.Addr().String() + "/mcp", be.URL + "/mcp"
 }
 
 // benchClient is a raw streamable HTTP client session.
