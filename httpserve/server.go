@@ -27,7 +27,6 @@ package httpserve
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +38,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/internal/http1"
 )
 
 // Server serves connections accepted from a listener; see the package
@@ -346,7 +347,7 @@ func (c *conn) readHead() (head []byte, next step) {
 	}()
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
-		if i := headEnd(buf); i > 0 {
+		if i := http1.HeadEnd(buf); i > 0 {
 			return buf[:i], stepServe
 		}
 		if len(buf) >= readBufSize {
@@ -377,24 +378,6 @@ const (
 	stepHandOff
 	stepClose
 )
-
-// headEnd returns the length of the head at the start of buf through its
-// first empty line ("\n\n" or "\n\r\n"), or 0 when it has not all come.
-func headEnd(buf []byte) int {
-	for i := 0; ; {
-		j := bytes.IndexByte(buf[i:], '\n')
-		if j < 0 {
-			return 0
-		}
-		i += j + 1
-		if i < len(buf) && buf[i] == '\n' {
-			return i + 1
-		}
-		if i+1 < len(buf) && buf[i] == '\r' && buf[i+1] == '\n' {
-			return i + 2
-		}
-	}
-}
 
 // handOff gives the connection, with what has been read of it, to
 // net/http.

@@ -1495,7 +1495,12 @@ func (c *conn) netError(method, rawURL string, err error) *httpError {
 }
 
 func mediaType(resp *http.Response) string {
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	v := resp.Header.Get("Content-Type")
+	switch v {
+	case "application/json", "text/event-stream":
+		return v // the usual values, without a parse
+	}
+	ct, _, _ := mime.ParseMediaType(v)
 	return ct
 }
 

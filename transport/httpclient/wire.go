@@ -267,7 +267,7 @@ func (wc *wireConn) exchange(ctx context.Context, t *wireTarget, h http.Header, 
 		// The head is bounded as net/http's transport bounds it; the
 		// body by what reads it.
 		wc.lr.N = wireMaxHead
-		resp, err = http.ReadResponse(wc.br, nil)
+		resp, err = readResponse(wc.br)
 		wc.lr.N = math.MaxInt64
 		if err != nil {
 			stop()
