@@ -53,6 +53,7 @@ type wireConn struct {
 	lr    io.LimitedReader // nc, limited while an answer's head is read
 	br    *bufio.Reader    // over lr
 	wbuf  []byte           // the request being written
+	check *openCheck       // before reuse
 	since time.Time        // idle since
 }
 
@@ -124,7 +125,7 @@ func (p *wirePool) take() *wireConn {
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		if wc.br.Buffered() == 0 && stillOpen(wc.nc) {
+		if wc.br.Buffered() == 0 && wc.check.stillOpen() {
 			return wc
 		}
 		wc.nc.Close()
@@ -201,7 +202,7 @@ func (t *wireTarget) post(ctx context.Context, h http.Header, body []byte) (*htt
 			if err != nil {
 				return nil, err
 			}
-			wc = &wireConn{pool: t.pool, nc: nc}
+			wc = &wireConn{pool: t.pool, nc: nc, check: newOpenCheck(nc)}
 			wc.lr.R = nc
 			wc.br = bufio.NewReaderSize(&wc.lr, 4<<10)
 		}

@@ -8,4 +8,8 @@ import "net"
 // POSTs go through net/http.
 const wireSupported = false
 
-func stillOpen(net.Conn) bool { return false }
+type openCheck struct{}
+
+func newOpenCheck(net.Conn) *openCheck { return nil }
+
+func (*openCheck) stillOpen() bool { return false }

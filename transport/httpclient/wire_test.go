@@ -118,7 +118,7 @@ func TestWireServerCloses(t *testing.T) {
 	waitUntil(t, "the client to see the close", func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		return len(p.idle) == 1 && !stillOpen(p.idle[0].nc)
+		return len(p.idle) == 1 && !p.idle[0].check.stillOpen()
 	})
 	wireCall(t, c)
 	closeNext.Store(true)
