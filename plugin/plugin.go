@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/mcpgw/mcp-gateway/guard/jsontext"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 )
 
@@ -163,6 +164,21 @@ type Result struct {
 	// Blocked names the plugin that refused the call with a result (see
 	// [Block]); "" when the result is the backend's.
 	Blocked string
+
+	strs *jsontext.Doc // see Strings
+}
+
+// Strings returns the string values of Raw, decoded once for all the
+// plugins that read them in turn (the content guardrails), so that a
+// result is walked and decoded once rather than once per plugin. A plugin
+// that replaces strings through the Doc sets Raw to its Bytes; Raw set any
+// other way (never modify it in place) makes the next call start over
+// from the new bytes.
+func (r *Result) Strings() *jsontext.Doc {
+	if r.strs == nil || !r.strs.Is(r.Raw) {
+		r.strs = jsontext.NewDoc(r.Raw)
+	}
+	return r.strs
 }
 
 // Error is a rejection that becomes a JSON-RPC error for the client. Its
