@@ -134,35 +134,46 @@ type pattern struct {
 // with (skipping optional elements). Gaps and other non-word elements
 // make the set unknown.
 func (p *pattern) computeNext() {
-	var m [4]uint64
+	p.next, p.hasNext = p.nextAfter(func(*alt) bool { return true })
+}
+
+// nextAfter is the set of keys of the tokens that can follow the first
+// token of a match whose first alternative is one of those use accepts,
+// and whether it is known (see computeNext).
+func (p *pattern) nextAfter(use func(*alt) bool) (m [4]uint64, known bool) {
 	set := func(k uint64) { m[k>>6&3] |= 1 << (k & 63) }
-	allMulti := true
-	for _, a := range p.elems[0].alts {
+	used, allMulti := 0, true
+	for i := range p.elems[0].alts {
+		a := &p.elems[0].alts[i]
+		if !use(a) {
+			continue
+		}
+		used++
 		if len(a.toks) >= 2 {
 			if a.prefix && len(a.toks) == 2 && len(a.toks[1]) < keyLen {
-				return
+				return m, false
 			}
 			set(keyOf(a.toks[1]))
 		} else {
 			allMulti = false
 		}
 	}
-	if p.elems[0].max > 1 {
-		return
+	if p.elems[0].max > 1 || used == 0 {
+		return m, false
+	}
+	if allMulti {
+		return m, true // every alternative goes on with its own second token
 	}
 	for ei := 1; ; ei++ {
 		if ei == len(p.elems) {
-			if allMulti {
-				break // every alternative goes on with a known token
-			}
-			return // the pattern can end after its first token
+			return m, false // the pattern can end after its first token
 		}
 		e := &p.elems[ei]
 		if e.kind == eNot {
 			continue
 		}
 		if e.kind != eWords || len(e.always) > 0 {
-			return
+			return m, false
 		}
 		for k := range m {
 			m[k] |= e.mask[k]
@@ -171,7 +182,29 @@ func (p *pattern) computeNext() {
 			break
 		}
 	}
-	p.next, p.hasNext = m, true
+	return m, true
+}
+
+// nextAt is p.next for a match whose first token folds to tok (an anchor
+// that is a whole word, not a stem): only the first alternatives that can
+// start with such a token count, so "api" in "api gateway" is not followed
+// by the "token" or "key" of "api token", "api key" even when other
+// alternatives of the same element are single words.
+func (p *pattern) nextAt(tok []byte) (m [4]uint64, known bool) {
+	return p.nextAfter(func(a *alt) bool { return a.mayStartWith(tok) })
+}
+
+// mayStartWith reports whether a match of a can start with a token that
+// folds to tok.
+func (a *alt) mayStartWith(tok []byte) bool {
+	switch {
+	case a.raw != "":
+		return true // compared by its bytes: assume it can
+	case len(a.toks) == 1 && a.prefix:
+		return bytes.HasPrefix(tok, a.toks[0])
+	default:
+		return bytes.Equal(a.toks[0], tok)
+	}
 }
 
 // phraseDef is one pattern in source form.
