@@ -3,6 +3,7 @@ package jsontext
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,7 +128,8 @@ func TestDocNoAllocWhenKept(t *testing.T) {
 }
 
 func FuzzDoc(f *testing.F) {
-	for _, s := range []string{`{"a":"x"}`, `["x\n",{"b":["y","x\u00e9"]}]`, `"x"`, `{"a":[1,{"b":null}]}`, `{"a":"\ud800xyz"}`, `{"a\"":"zx"}`} {
+	for _, s := range []string{`{"a":"x"}`, `["x\n",{"b":["y","x\u00e9"]}]`, `"x"`, `{"a":[1,{"b":null}]}`, `{"a":"\ud800xyz"}`, `{"a\"":"zx"}`,
+		`["a\u12"]`, `"\ud83d\ude00 x\"`, `"abc\`, `["0123456789\"abcdef\\", "\q"]`, `{"a":"x\/y\b\f\r\t"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
@@ -149,5 +151,31 @@ func BenchmarkDocToolResult(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestDocRandomStrings checks the Doc's one-pass decoding against Rewrite
+// on strings with escapes, valid and not, at every distance from each
+// other (runs shorter and longer than the eight bytes tested at once).
+func TestDocRandomStrings(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pieces := []string{`\"`, `\\`, `\/`, `\n`, `\t`, `\u00e9`, `\ud83d\ude00`, `\ud800`, `\u12`, `\q`, `\`, `"`, "é", "\xff", "\x01", "a", "abcdefgh", "0123456789abcdefghij"}
+	for range 5000 {
+		var b strings.Builder
+		b.WriteString(`{"k":[`)
+		for n := r.IntN(4); n >= 0; n-- {
+			b.WriteByte('"')
+			for m := r.IntN(8); m > 0; m-- {
+				p := pieces[r.IntN(len(pieces))]
+				if (p == `\` || p == `"` || p == `\q` || p == `\u12`) && r.IntN(8) != 0 {
+					p = "x" // mostly valid documents
+				}
+				b.WriteString(strings.Repeat("y", r.IntN(12)))
+				b.WriteString(p)
+			}
+			b.WriteString(`",`)
+		}
+		b.WriteString(`"z"]}`)
+		checkDoc(t, []byte(b.String()))
 	}
 }
