@@ -173,7 +173,8 @@ type Result struct {
 // result is walked and decoded once rather than once per plugin. A plugin
 // that replaces strings through the Doc sets Raw to its Bytes; Raw set any
 // other way (never modify it in place) makes the next call start over
-// from the new bytes.
+// from the new bytes. The Doc is valid until the result leaves the chain
+// (see [Chain]).
 func (r *Result) Strings() *jsontext.Doc {
 	if r.strs == nil || !r.strs.Is(r.Raw) {
 		r.strs = jsontext.NewDoc(r.Raw)
@@ -193,6 +194,8 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Chain composes handlers around final, the first handler outermost.
+// When the call has been through every handler, the decoded strings of
+// its result (see [Result.Strings]) are released for reuse.
 func Chain(handlers []Handler, final Next) Next {
 	next := final
 	for i := len(handlers) - 1; i >= 0; i-- {
@@ -201,5 +204,12 @@ func Chain(handlers []Handler, final Next) Next {
 			return h.Handle(ctx, c, n)
 		}
 	}
-	return next
+	return func(ctx context.Context, c *Call) (*Result, error) {
+		res, err := next(ctx, c)
+		if res != nil && res.strs != nil {
+			res.strs.Release()
+			res.strs = nil
+		}
+		return res, err
+	}
 }

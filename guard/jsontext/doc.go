@@ -3,6 +3,7 @@ package jsontext
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 )
@@ -30,10 +31,6 @@ type Doc struct {
 	spans  []span
 	keys   [][]byte // member names, decoded; spans refer to them by index
 	buf    []byte   // decoded content of escaped strings
-	// The first spans and keys, in the Doc's own allocation: a tool
-	// result has a few strings.
-	spans0 [4]span
-	keys0  [4][]byte
 }
 
 // span is one string value of a Doc.
@@ -54,8 +51,46 @@ const (
 var errDense = errors.New("jsontext: too many strings to keep")
 
 // NewDoc returns the Doc of doc, which must not be modified while the Doc
-// is in use. Nothing is walked until the first Rewrite.
-func NewDoc(doc []byte) *Doc { return &Doc{raw: doc} }
+// is in use. Nothing is walked until the first Rewrite. Release gives it
+// back for reuse when it is no longer needed.
+func NewDoc(doc []byte) *Doc {
+	d, _ := docPool.Get().(*Doc)
+	if d == nil {
+		d = new(Doc)
+	}
+	d.raw = doc
+	return d
+}
+
+// docPool holds released Docs with their buffers.
+var docPool sync.Pool
+
+// Limits on what a released Doc keeps for its next use.
+const (
+	maxPooledSpans  = 4096
+	maxPooledDecode = 16 << 20
+)
+
+// Release gives d back for reuse by NewDoc. Neither d nor any string it
+// handed to a visitor may be used after; Bytes returned before stay
+// valid (they are the document or a copy made for the replacements, never
+// the Doc's own buffers).
+func (d *Doc) Release() {
+	clear(d.spans)
+	clear(d.keys)
+	spans, keys, buf := d.spans[:0], d.keys[:0], d.buf[:0]
+	if cap(spans) > maxPooledSpans {
+		spans = nil
+	}
+	if cap(keys) > maxPooledSpans {
+		keys = nil
+	}
+	if cap(buf) > maxPooledDecode {
+		buf = nil
+	}
+	*d = Doc{spans: spans, keys: keys, buf: buf}
+	docPool.Put(d)
+}
 
 // Bytes returns the document with the replacements made so far: doc
 // itself while none was made.
@@ -143,12 +178,13 @@ func (d *Doc) Rewrite(visit Visit) (bool, error) {
 // walking it in every Rewrite when it holds too many.
 func (d *Doc) parse() {
 	d.parsed = true
-	d.spans, d.keys = d.spans0[:0], d.keys0[:0]
 	w := walker{doc: d.raw, rec: d}
 	err := w.walk()
 	if err == errDense {
 		d.stream = true
-		d.spans, d.keys, d.buf = nil, nil, nil
+		clear(d.spans)
+		clear(d.keys)
+		d.spans, d.keys, d.buf = d.spans[:0], d.keys[:0], d.buf[:0]
 		return
 	}
 	d.err = err
@@ -162,7 +198,7 @@ func (d *Doc) add(start, end int, key, content []byte, escaped bool) error {
 	}
 	val := content
 	if escaped {
-		if d.buf == nil {
+		if len(d.buf) == 0 && cap(d.buf) < len(d.raw)-start {
 			// Decoding never makes a string longer: what is left of the
 			// document bounds what is left to decode.
 			d.buf = make([]byte, 0, len(d.raw)-start)

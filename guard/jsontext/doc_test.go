@@ -38,6 +38,7 @@ func recording(v Visit, seen *[]string) Visit {
 func checkDoc(t *testing.T, doc []byte) {
 	t.Helper()
 	d := NewDoc(doc)
+	defer d.Release() // the next check reuses it
 	ref := doc
 	for n, v := range docVisitors {
 		var seenRef, seenDoc []string

@@ -122,6 +122,7 @@ func (g *Guard) checkRequest(ctx context.Context, p *policy, c *plugin.Call) (*p
 		return nil, nil, false
 	}
 	d := jsontext.NewDoc(args)
+	defer d.Release()
 	changed, t, err := g.scan(p, d, false)
 	if err != nil {
 		g.report(ctx, c, "request", tally{}, "blocked", "the arguments could not be checked")
