@@ -127,6 +127,11 @@ type pattern struct {
 	// next token is not in it cannot match.
 	next    [4]uint64
 	hasNext bool
+	// mustMask holds bit (key & 255) of every first token of the first
+	// required word element after the first one; every match has such a
+	// token among the mustN tokens after its first (0: not known).
+	mustMask [4]uint64
+	mustN    int
 }
 
 // computeNext fills p.next: the second tokens of multi-token first
@@ -204,6 +209,45 @@ func (a *alt) mayStartWith(tok []byte) bool {
 		return bytes.HasPrefix(tok, a.toks[0])
 	default:
 		return bytes.Equal(a.toks[0], tok)
+	}
+}
+
+// maxMust bounds pattern.mustN: looking further ahead than that costs
+// more than it saves.
+const maxMust = 16
+
+// computeMust fills p.mustMask and p.mustN. The elements before the
+// required one must have a known greatest length in tokens: word elements
+// (repetitions times their longest alternative), gaps and negations
+// (nothing); a colon, URL or identifier is matched on bytes and stops the
+// count. The required element's alternatives must all be indexed by key
+// (no short stems), so that a token without its bit starts none of them.
+func (p *pattern) computeMust() {
+	n := 0
+	for ei := range p.elems {
+		e := &p.elems[ei]
+		switch {
+		case ei > 0 && e.kind == eWords && e.min >= 1:
+			if len(e.always) > 0 || n > maxMust {
+				return
+			}
+			p.mustMask, p.mustN = e.mask, n
+			return
+		case e.kind == eWords:
+			longest := 0
+			for _, a := range e.alts {
+				longest = max(longest, len(a.toks))
+			}
+			n += e.max * longest
+		case e.kind == eGap:
+			n += e.max
+		case e.kind == eNot:
+		default:
+			return
+		}
+		if n > maxMust {
+			return
+		}
 	}
 }
 
@@ -335,6 +379,7 @@ func compilePattern(d phraseDef, macros map[string]string) (*pattern, error) {
 		return nil, fmt.Errorf("pattern %q must start with a required word element", d.src)
 	}
 	p.computeNext()
+	p.computeMust()
 	for _, a := range p.elems[0].alts {
 		if a.prefix && len(a.toks) == 1 && len(a.toks[0]) < keyLen {
 			return nil, fmt.Errorf("anchor stem %q too short in %q", a.toks[0], d.src)
@@ -479,6 +524,23 @@ func (c *tcache) at(pos int) (*ctok, bool) {
 	}
 	c.scratch.set(c.text, t)
 	return &c.scratch, true
+}
+
+// keyWithin reports whether one of the n tokens after the first, in its
+// sentence, has its key's bit in mask (see pattern.mustMask).
+func (c *tcache) keyWithin(n int, mask *[4]uint64) bool {
+	end := c.toks[0].t.end
+	for k := 0; k < n; k++ {
+		ct, ok := c.at(end)
+		if !ok || ct.t.brk {
+			return false
+		}
+		if mask[ct.key>>6&3]&(1<<(ct.key&63)) != 0 {
+			return true
+		}
+		end = ct.t.end
+	}
+	return false
 }
 
 // urlAhead reports whether a URL or e-mail address may follow the anchor

@@ -43,12 +43,14 @@ func TestNextAtFirstTokens(t *testing.T) {
 	}
 }
 
-// TestNextTokenFiltersAgree scans texts with the next-token filters of
-// single anchors on and off (exhaustive): the verdicts must be the same.
+// TestTokenFiltersAgree scans texts with the token filters before the
+// matcher (the next-token sets of single anchors, the required word of
+// pattern.mustMask) on and off (exhaustive): the verdicts must be the
+// same.
 // The texts are the golden ones and, for every pattern, sentences built
 // from each of its first alternatives followed by the rest of the pattern
 // or by an unrelated word.
-func TestNextTokenFiltersAgree(t *testing.T) {
+func TestTokenFiltersAgree(t *testing.T) {
 	buildOnce.Do(buildTables)
 	_, texts := goldenTexts(loadGoldenInputs(t))
 	r := rand.New(rand.NewPCG(3, 4))

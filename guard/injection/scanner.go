@@ -397,9 +397,10 @@ func addGroup(tab map[uint64][]anchorGroup, k uint64, tok []byte, prefix bool, p
 	return &tab[k][gi]
 }
 
-// exhaustive, set by tests, turns off the next-token filters of single
-// anchors (runGroup's filter, the deferral of hits in word): every group
-// then runs every pattern, the slow path the filters must agree with.
+// exhaustive, set by tests, turns off the token filters before the
+// matcher (runGroup's next-token filter and required-word check, the
+// deferral of single anchor hits in word): every group then runs every
+// pattern, the slow path the filters must agree with.
 var exhaustive bool
 
 // --- scan state -------------------------------------------------------------------
@@ -1114,6 +1115,9 @@ func (st *state) runGroup(g *anchorGroup, t token, filter bool) {
 			continue
 		}
 		if filter && g.nextKnown[i] && (!nextOK || g.next[i][nextKey>>6&3]&(1<<(nextKey&63)) == 0) {
+			continue
+		}
+		if p.mustN > 0 && !exhaustive && !st.cache.keyWithin(p.mustN, &p.mustMask) {
 			continue
 		}
 		if end, ok := p.matchAt(&st.cache); ok {
