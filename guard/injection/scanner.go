@@ -486,7 +486,7 @@ func (st *state) run() {
 					}
 					if triSet[tri>>6]&(1<<(tri&63)) == 0 && st.pend == nil {
 						j := i + 1
-						for j < n && text[j] < 0x80 && asciiFlags[text[j]]&aWord != 0 {
+						for j < n && asciiWord[text[j]] {
 							j++
 						}
 						st.pws, st.pwe = i, j
@@ -576,16 +576,21 @@ func (st *state) consumeWord(i int, hash bool) int {
 	ascii := true
 	for i < n {
 		c := text[i]
-		if c < 0x80 {
-			if asciiFlags[c]&aWord == 0 {
-				break
-			}
+		if asciiWord[c] {
 			if wl < keyLen {
 				h = (h ^ uint64(lowerASCII[c])) * hPrime
+				wl++
+				i++
+				continue
 			}
-			wl++
-			i++
+			// The key is complete: only the end of the run matters now.
+			for i++; i < n && asciiWord[text[i]]; i++ {
+			}
+			wl = keyLen + 1
 			continue
+		}
+		if c < 0x80 {
+			break
 		}
 		ascii = false
 		r, size := decodeRune(text[i:])
