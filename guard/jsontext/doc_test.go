@@ -139,6 +139,8 @@ func FuzzDoc(f *testing.F) {
 	})
 }
 
+// BenchmarkDocToolResult is three readers of one 1 KiB result, as the
+// content guardrails read it (compare three BenchmarkRewriteToolResult).
 func BenchmarkDocToolResult(b *testing.B) {
 	text := strings.Repeat("The quick brown fox jumps over the lazy dog.\\n", 22) // ~1 KiB, escaped
 	doc := []byte(`{"content":[{"type":"text","text":"` + text + `"}],"isError":false}`)
@@ -152,6 +154,7 @@ func BenchmarkDocToolResult(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		d.Release()
 	}
 }
 
