@@ -40,8 +40,8 @@ type span struct {
 	key        int    // index in keys
 }
 
-// keptSpans bounds the strings a Doc keeps: minSpans, and one per
-// bytesPerSpan bytes of the document.
+// A Doc keeps at most minSpans strings plus one per bytesPerSpan bytes of
+// the document.
 const (
 	minSpans     = 64
 	bytesPerSpan = 24
