@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/mcpgw/mcp-gateway/guard/jsontext"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 )
 
@@ -163,6 +164,22 @@ type Result struct {
 	// Blocked names the plugin that refused the call with a result (see
 	// [Block]); "" when the result is the backend's.
 	Blocked string
+
+	strs *jsontext.Doc // see Strings
+}
+
+// Strings returns the string values of Raw, decoded once for all the
+// plugins that read them in turn (the content guardrails), so that a
+// result is walked and decoded once rather than once per plugin. A plugin
+// that replaces strings through the Doc sets Raw to its Bytes; Raw set any
+// other way (never modify it in place) makes the next call start over
+// from the new bytes. The Doc is valid until the result leaves the chain
+// (see [Chain]).
+func (r *Result) Strings() *jsontext.Doc {
+	if r.strs == nil || !r.strs.Is(r.Raw) {
+		r.strs = jsontext.NewDoc(r.Raw)
+	}
+	return r.strs
 }
 
 // Error is a rejection that becomes a JSON-RPC error for the client. Its
@@ -177,6 +194,8 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Chain composes handlers around final, the first handler outermost.
+// When the call has been through every handler, the decoded strings of
+// its result (see [Result.Strings]) are released for reuse.
 func Chain(handlers []Handler, final Next) Next {
 	next := final
 	for i := len(handlers) - 1; i >= 0; i-- {
@@ -185,5 +204,12 @@ func Chain(handlers []Handler, final Next) Next {
 			return h.Handle(ctx, c, n)
 		}
 	}
-	return next
+	return func(ctx context.Context, c *Call) (*Result, error) {
+		res, err := next(ctx, c)
+		if res != nil && res.strs != nil {
+			res.strs.Release()
+			res.strs = nil
+		}
+		return res, err
+	}
 }

@@ -51,6 +51,15 @@ var asciiFlags = func() (t [128]uint8) {
 	return
 }()
 
+// asciiWord is asciiFlags[c]&aWord != 0 for every byte: false for the
+// bytes of multi-byte characters.
+var asciiWord = func() (t [256]bool) {
+	for c := range 0x80 {
+		t[c] = asciiFlags[c]&aWord != 0
+	}
+	return
+}()
+
 var lowerASCII = func() (t [256]byte) {
 	for i := range t {
 		t[i] = byte(i)

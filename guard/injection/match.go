@@ -127,6 +127,11 @@ type pattern struct {
 	// next token is not in it cannot match.
 	next    [4]uint64
 	hasNext bool
+	// mustMask holds bit (key & 255) of every first token of the first
+	// required word element after the first one; every match has such a
+	// token among the mustN tokens after its first (0: not known).
+	mustMask [4]uint64
+	mustN    int
 }
 
 // computeNext fills p.next: the second tokens of multi-token first
@@ -134,35 +139,46 @@ type pattern struct {
 // with (skipping optional elements). Gaps and other non-word elements
 // make the set unknown.
 func (p *pattern) computeNext() {
-	var m [4]uint64
+	p.next, p.hasNext = p.nextAfter(func(*alt) bool { return true })
+}
+
+// nextAfter is the set of keys of the tokens that can follow the first
+// token of a match whose first alternative is one of those use accepts,
+// and whether it is known (see computeNext).
+func (p *pattern) nextAfter(use func(*alt) bool) (m [4]uint64, known bool) {
 	set := func(k uint64) { m[k>>6&3] |= 1 << (k & 63) }
-	allMulti := true
-	for _, a := range p.elems[0].alts {
+	used, allMulti := 0, true
+	for i := range p.elems[0].alts {
+		a := &p.elems[0].alts[i]
+		if !use(a) {
+			continue
+		}
+		used++
 		if len(a.toks) >= 2 {
 			if a.prefix && len(a.toks) == 2 && len(a.toks[1]) < keyLen {
-				return
+				return m, false
 			}
 			set(keyOf(a.toks[1]))
 		} else {
 			allMulti = false
 		}
 	}
-	if p.elems[0].max > 1 {
-		return
+	if p.elems[0].max > 1 || used == 0 {
+		return m, false
+	}
+	if allMulti {
+		return m, true // every alternative goes on with its own second token
 	}
 	for ei := 1; ; ei++ {
 		if ei == len(p.elems) {
-			if allMulti {
-				break // every alternative goes on with a known token
-			}
-			return // the pattern can end after its first token
+			return m, false // the pattern can end after its first token
 		}
 		e := &p.elems[ei]
 		if e.kind == eNot {
 			continue
 		}
 		if e.kind != eWords || len(e.always) > 0 {
-			return
+			return m, false
 		}
 		for k := range m {
 			m[k] |= e.mask[k]
@@ -171,7 +187,68 @@ func (p *pattern) computeNext() {
 			break
 		}
 	}
-	p.next, p.hasNext = m, true
+	return m, true
+}
+
+// nextAt is p.next for a match whose first token folds to tok (an anchor
+// that is a whole word, not a stem): only the first alternatives that can
+// start with such a token count, so "api" in "api gateway" is not followed
+// by the "token" or "key" of "api token", "api key" even when other
+// alternatives of the same element are single words.
+func (p *pattern) nextAt(tok []byte) (m [4]uint64, known bool) {
+	return p.nextAfter(func(a *alt) bool { return a.mayStartWith(tok) })
+}
+
+// mayStartWith reports whether a match of a can start with a token that
+// folds to tok.
+func (a *alt) mayStartWith(tok []byte) bool {
+	switch {
+	case a.raw != "":
+		return true // compared by its bytes: assume it can
+	case len(a.toks) == 1 && a.prefix:
+		return bytes.HasPrefix(tok, a.toks[0])
+	default:
+		return bytes.Equal(a.toks[0], tok)
+	}
+}
+
+// maxMust bounds pattern.mustN: looking further ahead than that costs
+// more than it saves.
+const maxMust = 16
+
+// computeMust fills p.mustMask and p.mustN. The elements before the
+// required one must have a known greatest length in tokens: word elements
+// (repetitions times their longest alternative), gaps and negations
+// (nothing); a colon, URL or identifier is matched on bytes and stops the
+// count. The required element's alternatives must all be indexed by key
+// (no short stems), so that a token without its bit starts none of them.
+func (p *pattern) computeMust() {
+	n := 0
+	for ei := range p.elems {
+		e := &p.elems[ei]
+		switch {
+		case ei > 0 && e.kind == eWords && e.min >= 1:
+			if len(e.always) > 0 || n > maxMust {
+				return
+			}
+			p.mustMask, p.mustN = e.mask, n
+			return
+		case e.kind == eWords:
+			longest := 0
+			for _, a := range e.alts {
+				longest = max(longest, len(a.toks))
+			}
+			n += e.max * longest
+		case e.kind == eGap:
+			n += e.max
+		case e.kind == eNot:
+		default:
+			return
+		}
+		if n > maxMust {
+			return
+		}
+	}
 }
 
 // phraseDef is one pattern in source form.
@@ -302,6 +379,7 @@ func compilePattern(d phraseDef, macros map[string]string) (*pattern, error) {
 		return nil, fmt.Errorf("pattern %q must start with a required word element", d.src)
 	}
 	p.computeNext()
+	p.computeMust()
 	for _, a := range p.elems[0].alts {
 		if a.prefix && len(a.toks) == 1 && len(a.toks[0]) < keyLen {
 			return nil, fmt.Errorf("anchor stem %q too short in %q", a.toks[0], d.src)
@@ -446,6 +524,23 @@ func (c *tcache) at(pos int) (*ctok, bool) {
 	}
 	c.scratch.set(c.text, t)
 	return &c.scratch, true
+}
+
+// keyWithin reports whether one of the n tokens after the first, in its
+// sentence, has its key's bit in mask (see pattern.mustMask).
+func (c *tcache) keyWithin(n int, mask *[4]uint64) bool {
+	end := c.toks[0].t.end
+	for k := 0; k < n; k++ {
+		ct, ok := c.at(end)
+		if !ok || ct.t.brk {
+			return false
+		}
+		if mask[ct.key>>6&3]&(1<<(ct.key&63)) != 0 {
+			return true
+		}
+		end = ct.t.end
+	}
+	return false
 }
 
 // urlAhead reports whether a URL or e-mail address may follow the anchor

@@ -143,6 +143,11 @@ type anchorGroup struct {
 	prev   [][]byte // for sequence anchors: the words that must precede tok
 	pats   []*pattern
 	chks   []*checkDef
+	// For anchors in anchorTab: next[i], when nextKnown[i], holds the keys
+	// of the tokens that can follow tok in a match of pats[i] (see
+	// pattern.nextAt).
+	next      [][4]uint64
+	nextKnown []bool
 	// For sequence anchors: keys of the tokens that can follow tok, unless
 	// followUnknown.
 	follow        [4]uint64
@@ -217,6 +222,19 @@ func buildTables() {
 		for _, w := range checks[i].anchors {
 			addGroup(anchorTab, keyOf([]byte(w)), []byte(w), false, nil, nil, &checks[i])
 			addTrigram([]byte(w))
+		}
+	}
+	for _, gs := range anchorTab {
+		for gi := range gs {
+			g := &gs[gi]
+			g.next, g.nextKnown = make([][4]uint64, len(g.pats)), make([]bool, len(g.pats))
+			for i, p := range g.pats {
+				if g.prefix {
+					g.next[i], g.nextKnown[i] = p.next, p.hasNext
+				} else {
+					g.next[i], g.nextKnown[i] = p.nextAt(g.tok)
+				}
+			}
 		}
 	}
 	buildKeyTable()
@@ -379,6 +397,12 @@ func addGroup(tab map[uint64][]anchorGroup, k uint64, tok []byte, prefix bool, p
 	return &tab[k][gi]
 }
 
+// exhaustive, set by tests, turns off the token filters before the
+// matcher (runGroup's next-token filter and required-word check, the
+// deferral of single anchor hits in word): every group then runs every
+// pattern, the slow path the filters must agree with.
+var exhaustive bool
+
 // --- scan state -------------------------------------------------------------------
 
 type finding struct {
@@ -462,7 +486,7 @@ func (st *state) run() {
 					}
 					if triSet[tri>>6]&(1<<(tri&63)) == 0 && st.pend == nil {
 						j := i + 1
-						for j < n && text[j] < 0x80 && asciiFlags[text[j]]&aWord != 0 {
+						for j < n && asciiWord[text[j]] {
 							j++
 						}
 						st.pws, st.pwe = i, j
@@ -552,16 +576,21 @@ func (st *state) consumeWord(i int, hash bool) int {
 	ascii := true
 	for i < n {
 		c := text[i]
-		if c < 0x80 {
-			if asciiFlags[c]&aWord == 0 {
-				break
-			}
+		if asciiWord[c] {
 			if wl < keyLen {
 				h = (h ^ uint64(lowerASCII[c])) * hPrime
+				wl++
+				i++
+				continue
 			}
-			wl++
-			i++
+			// The key is complete: only the end of the run matters now.
+			for i++; i < n && asciiWord[text[i]]; i++ {
+			}
+			wl = keyLen + 1
 			continue
+		}
+		if c < 0x80 {
+			break
 		}
 		ascii = false
 		r, size := decodeRune(text[i:])
@@ -651,7 +680,7 @@ func (st *state) word(ws, we int, h uint64, wl int, ascii bool) {
 	}
 	if len(e.single) > 0 && (!ascii || anyGroupASCII(st.text[ws:we], e.single)) {
 		switch {
-		case e.deferrable || e.urlOnly && !st.urlNear(we):
+		case !exhaustive && (e.deferrable || e.urlOnly && !st.urlNear(we)):
 			st.pend, st.pendWs, st.pendWe, st.pendASCII = e, ws, we, ascii
 		case ascii:
 			st.anchorHitASCII(ws, we, e.single)
@@ -778,8 +807,8 @@ func buildKeyTable() {
 			if len(gs[gi].chks) > 0 {
 				e.deferrable, e.urlOnly = false, false
 			}
-			for _, p := range gs[gi].pats {
-				if !p.hasNext {
+			for i, p := range gs[gi].pats {
+				if !gs[gi].nextKnown[i] {
 					e.deferrable = false
 					if !p.needURL {
 						e.urlOnly = false
@@ -787,7 +816,7 @@ func buildKeyTable() {
 					continue
 				}
 				for w := range e.next {
-					e.next[w] |= p.next[w]
+					e.next[w] |= gs[gi].next[i][w]
 				}
 			}
 		}
@@ -841,7 +870,7 @@ func (st *state) anchorHitASCII(ws, we int, gs []anchorGroup) {
 			st.cache.reset(st.text, t)
 			primed = true
 		}
-		st.runGroup(g, t, true)
+		st.runGroup(g, t, !exhaustive)
 	}
 }
 
@@ -870,7 +899,7 @@ func (st *state) anchorHit(ws int, gs []anchorGroup) {
 	for gi := range gs {
 		g := &gs[gi]
 		if first.eq(st.text, &alt{}, g.tok, g.prefix) {
-			st.runGroup(g, t, true)
+			st.runGroup(g, t, !exhaustive)
 		}
 	}
 }
@@ -1086,11 +1115,14 @@ func (st *state) runGroup(g *anchorGroup, t token, filter bool) {
 			nextKey = ct.key
 		}
 	}
-	for _, p := range g.pats {
+	for i, p := range g.pats {
 		if st.s.disabled[p.rule] || st.overflow && st.max[p.rule] >= p.weight || st.saturated(p.rule, t.start, p.weight) {
 			continue
 		}
-		if filter && p.hasNext && (!nextOK || p.next[nextKey>>6&3]&(1<<(nextKey&63)) == 0) {
+		if filter && g.nextKnown[i] && (!nextOK || g.next[i][nextKey>>6&3]&(1<<(nextKey&63)) == 0) {
+			continue
+		}
+		if p.mustN > 0 && !exhaustive && !st.cache.keyWithin(p.mustN, &p.mustMask) {
 			continue
 		}
 		if end, ok := p.matchAt(&st.cache); ok {

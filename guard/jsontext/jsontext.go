@@ -4,6 +4,8 @@
 // decoding whole messages: strings without escapes are handed over as
 // they are in the document (no copy), escaped ones are decoded into a
 // reused buffer, and only the strings that change are encoded again.
+// Rewrite serves one reader; a [Doc] keeps the decoded strings for several
+// readers in turn (the guardrails of one result).
 package jsontext
 
 import (
@@ -47,12 +49,8 @@ func Rewrite(doc []byte, visit Visit) ([]byte, bool, error) {
 			bufPool.Put(bp)
 		}
 	}()
-	i, err := w.value(skip(doc, 0), nil, 0)
-	if err != nil {
+	if err := w.walk(); err != nil {
 		return nil, false, err
-	}
-	if skip(doc, i) != len(doc) {
-		return nil, false, fmt.Errorf("json: unexpected data after the value at offset %d", i)
 	}
 	if w.out == nil {
 		return doc, false, nil
@@ -73,9 +71,22 @@ func Strings(doc []byte, fn func(key, s []byte)) error {
 type walker struct {
 	doc   []byte
 	visit Visit
+	rec   *Doc   // instead of visit: record the strings in a Doc
 	out   []byte // nil until the first replacement
 	last  int    // doc[last:] is not yet copied to out
 	buf   []byte // decoded content of escaped strings
+}
+
+// walk walks the one value of w.doc.
+func (w *walker) walk() error {
+	i, err := w.value(skip(w.doc, 0), nil, 0)
+	if err != nil {
+		return err
+	}
+	if skip(w.doc, i) != len(w.doc) {
+		return fmt.Errorf("json: unexpected data after the value at offset %d", i)
+	}
+	return nil
 }
 
 // bufPool holds decode buffers for escaped strings; the ones bigger than
@@ -204,7 +215,10 @@ func (w *walker) str(i int, key []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	content := b[i+1 : end-1]
+	content := b[i+1 : end-1 : end-1]
+	if w.rec != nil {
+		return end, w.rec.add(i, end, key, content, escaped)
+	}
 	if escaped {
 		if w.buf, err = unescape(w.buf[:0], content); err != nil {
 			return 0, fmt.Errorf("json: string at offset %d: %w", i, err)

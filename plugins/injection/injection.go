@@ -18,7 +18,6 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/guard"
 	detector "github.com/mcpgw/mcp-gateway/guard/injection"
-	"github.com/mcpgw/mcp-gateway/guard/jsontext"
 	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/plugins/internal/contentguard"
 )
@@ -144,36 +143,16 @@ func (p *Plugin) checkResult(ctx context.Context, pol *policy, c *plugin.Call, r
 			out, err = plugin.Block(c.Method, Name, "the result could not be checked")
 		}
 	}()
-	var (
-		worst    detector.Verdict
-		blocked  bool
-		stripped bool
-	)
-	doc, changed, werr := jsontext.Rewrite(res.Raw, func(key, s []byte) ([]byte, bool) {
-		if contentguard.SkipResultString(key, s) {
-			return nil, false
-		}
-		v := pol.scan.ScanText(s)
-		if v.Score > worst.Score {
-			worst = v
-		}
-		if v.Blocked {
-			blocked = true
-		}
-		if pol.strip && hasHidden(v.Findings) {
-			if clean, ok := pol.scan.StripHidden(s); ok {
-				stripped = true
-				return clean, true
-			}
-		}
-		return nil, false
-	})
+	rp := resultPass{pol: pol}
+	d := res.Strings()
+	changed, werr := d.Rewrite(rp.visit)
 	if werr != nil {
 		p.events.Report(ctx, plugin.Event{Plugin: Name, Type: "blocked", Server: c.Server, Name: c.Name,
 			Direction: "response", Reason: "the result could not be checked", Session: c.Session})
 		return plugin.Block(c.Method, Name, "the result could not be checked")
 	}
-	if blocked {
+	worst := rp.worst
+	if rp.blocked {
 		rules := ruleList(worst.Findings)
 		typ := "blocked"
 		if !pol.block {
@@ -185,12 +164,40 @@ func (p *Plugin) checkResult(ctx context.Context, pol *policy, c *plugin.Call, r
 			return plugin.Block(c.Method, Name, "the result looks like a prompt injection ("+strings.Join(labels(worst.Findings), "; ")+")")
 		}
 	}
-	if stripped && changed {
+	if rp.stripped && changed {
 		p.events.Report(ctx, plugin.Event{Plugin: Name, Type: "masked", Server: c.Server, Name: c.Name, Direction: "response",
 			Rule: "hidden-text", Count: 1, Reason: "invisible characters removed", Session: c.Session})
-		res.Raw, res.Changed = doc, true
+		res.Raw, res.Changed = d.Bytes(), true
 	}
 	return res, nil
+}
+
+// resultPass is one scan of the strings of a result.
+type resultPass struct {
+	pol      *policy
+	worst    detector.Verdict // the highest scoring string's
+	blocked  bool             // some string scored at or above the threshold
+	stripped bool             // invisible characters were removed
+}
+
+func (rp *resultPass) visit(key, s []byte) ([]byte, bool) {
+	if contentguard.SkipResultString(key, s) {
+		return nil, false
+	}
+	v := rp.pol.scan.ScanText(s)
+	if v.Score > rp.worst.Score {
+		rp.worst = v
+	}
+	if v.Blocked {
+		rp.blocked = true
+	}
+	if rp.pol.strip && hasHidden(v.Findings) {
+		if clean, ok := rp.pol.scan.StripHidden(s); ok {
+			rp.stripped = true
+			return clean, true
+		}
+	}
+	return nil, false
 }
 
 // Judge hides definitions that score at or above the threshold. Verdicts

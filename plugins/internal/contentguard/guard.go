@@ -121,7 +121,9 @@ func (g *Guard) checkRequest(ctx context.Context, p *policy, c *plugin.Call) (*p
 	if args == nil {
 		return nil, nil, false
 	}
-	out, t, err := g.scan(p, args, false)
+	d := jsontext.NewDoc(args)
+	defer d.Release()
+	changed, t, err := g.scan(p, d, false)
 	if err != nil {
 		g.report(ctx, c, "request", tally{}, "blocked", "the arguments could not be checked")
 		res, err := plugin.Block(c.Method, g.name, "the arguments could not be checked")
@@ -133,8 +135,8 @@ func (g *Guard) checkRequest(ctx context.Context, p *policy, c *plugin.Call) (*p
 		return res, err, true
 	}
 	g.report(ctx, c, "request", t, "", "")
-	if out != nil {
-		if err := c.SetArguments(out); err != nil {
+	if changed {
+		if err := c.SetArguments(d.Bytes()); err != nil {
 			res, err := plugin.Block(c.Method, g.name, "the arguments could not be masked")
 			return res, err, true
 		}
@@ -142,8 +144,12 @@ func (g *Guard) checkRequest(ctx context.Context, p *policy, c *plugin.Call) (*p
 	return nil, nil, false
 }
 
+// checkResponse masks or blocks the result. It reads the result's strings
+// through res.Strings, so that the content guardrails of a call share one
+// walk of it.
 func (g *Guard) checkResponse(ctx context.Context, p *policy, c *plugin.Call, res *plugin.Result) (*plugin.Result, error) {
-	out, t, err := g.scan(p, res.Raw, true)
+	d := res.Strings()
+	changed, t, err := g.scan(p, d, true)
 	if err != nil {
 		g.report(ctx, c, "response", tally{}, "blocked", "the result could not be checked")
 		return plugin.Block(c.Method, g.name, "the result could not be checked")
@@ -153,8 +159,8 @@ func (g *Guard) checkResponse(ctx context.Context, p *policy, c *plugin.Call, re
 		return plugin.Block(c.Method, g.name, t.labels()+" found in the result")
 	}
 	g.report(ctx, c, "response", t, "", "")
-	if out != nil {
-		res.Raw, res.Changed = out, true
+	if changed {
+		res.Raw, res.Changed = d.Bytes(), true
 	}
 	return res, nil
 }
@@ -217,73 +223,94 @@ func (g *Guard) report(ctx context.Context, c *plugin.Call, dir string, t tally,
 // context.
 const maxKeyContextValue = 256
 
-var matchPool = sync.Pool{New: func() any { s := make([]guard.Match, 0, 16); return &s }}
+// pass is one scan of the strings of a message by one guardrail, with the
+// buffers it reuses.
+type pass struct {
+	g       *Guard
+	p       *policy
+	result  bool
+	t       tally
+	ms      []guard.Match
+	masked  []byte
+	withKey []byte
+}
 
-// scan runs the detector over every string of doc and returns the
-// masked document (nil when unchanged) and what was found. In results,
-// structural strings (types, MIME types, URIs) and base64 payloads are
-// not scanned. A panic in a detector is an error, so that the call is
-// blocked rather than let through unchecked.
-func (g *Guard) scan(p *policy, doc []byte, result bool) (out []byte, t tally, err error) {
+// maxPooledMask bounds the mask buffer kept for the next pass.
+const maxPooledMask = 1 << 20
+
+var passPool = sync.Pool{New: func() any { return &pass{ms: make([]guard.Match, 0, 16)} }}
+
+// scan runs the detector over every string of d and masks what it finds
+// in d; it reports whether it masked anything and what was found. In
+// results, structural strings (types, MIME types, URIs) and base64
+// payloads are not scanned. A panic in a detector is an error, so that
+// the call is blocked rather than let through unchecked.
+func (g *Guard) scan(p *policy, d *jsontext.Doc, result bool) (changed bool, t tally, err error) {
+	ps := passPool.Get().(*pass)
+	ps.g, ps.p, ps.result, ps.t = g, p, result, tally{}
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%s: detector failed: %v", g.name, r)
+			changed, err = false, fmt.Errorf("%s: detector failed: %v", g.name, r)
 		}
+		ps.g, ps.p, ps.t = nil, nil, tally{}
+		if cap(ps.masked) > maxPooledMask {
+			ps.masked = nil
+		}
+		passPool.Put(ps)
 	}()
-	mp := matchPool.Get().(*[]guard.Match)
-	defer matchPool.Put(mp)
-	var masked, withKey []byte
-	out, changed, err := jsontext.Rewrite(doc, func(key, s []byte) ([]byte, bool) {
-		if result && SkipResultString(key, s) {
-			return nil, false
-		}
-		var ms []guard.Match
-		if g.KeyContext && len(key) > 0 && len(s) <= maxKeyContextValue {
-			// Scan "key: value" and keep the matches in the value.
-			withKey = append(append(append(withKey[:0], key...), ':', ' '), s...)
-			off := len(withKey) - len(s)
-			all := p.det.Find(withKey, (*mp)[:0])
-			ms = all[:0]
-			for _, m := range all {
-				if m.Start >= off {
-					m.Start, m.End = m.Start-off, m.End-off
-					ms = append(ms, m)
-				}
-			}
-		} else {
-			ms = p.det.Find(s, (*mp)[:0])
-		}
-		*mp = ms[:0]
-		if len(ms) == 0 {
-			return nil, false
-		}
-		masked = masked[:0]
-		last := 0
-		for _, m := range ms {
-			a := p.action
-			if o, ok := p.actions[m.Rule]; ok {
-				a = o
-			}
-			t.add(m, a)
-			if a != Mask || m.Start < last || m.End > len(s) || m.Start >= m.End {
-				continue
-			}
-			masked = append(masked, s[last:m.Start]...)
-			masked = append(masked, '<')
-			masked = append(masked, m.Label...)
-			masked = append(masked, '>')
-			last = m.End
-		}
-		if last == 0 {
-			return nil, false
-		}
-		masked = append(masked, s[last:]...)
-		return masked, true
-	})
-	if err != nil || !changed {
-		return nil, t, err
+	changed, err = d.Rewrite(ps.visit)
+	return changed, ps.t, err
+}
+
+// visit scans one string and returns it masked, if anything is to be.
+func (ps *pass) visit(key, s []byte) ([]byte, bool) {
+	if ps.result && SkipResultString(key, s) {
+		return nil, false
 	}
-	return out, t, nil
+	p := ps.p
+	var ms []guard.Match
+	if ps.g.KeyContext && len(key) > 0 && len(s) <= maxKeyContextValue {
+		// Scan "key: value" and keep the matches in the value.
+		ps.withKey = append(append(append(ps.withKey[:0], key...), ':', ' '), s...)
+		off := len(ps.withKey) - len(s)
+		all := p.det.Find(ps.withKey, ps.ms[:0])
+		ms = all[:0]
+		for _, m := range all {
+			if m.Start >= off {
+				m.Start, m.End = m.Start-off, m.End-off
+				ms = append(ms, m)
+			}
+		}
+	} else {
+		ms = p.det.Find(s, ps.ms[:0])
+	}
+	ps.ms = ms[:0]
+	if len(ms) == 0 {
+		return nil, false
+	}
+	masked := ps.masked[:0]
+	last := 0
+	for _, m := range ms {
+		a := p.action
+		if o, ok := p.actions[m.Rule]; ok {
+			a = o
+		}
+		ps.t.add(m, a)
+		if a != Mask || m.Start < last || m.End > len(s) || m.Start >= m.End {
+			continue
+		}
+		masked = append(masked, s[last:m.Start]...)
+		masked = append(masked, '<')
+		masked = append(masked, m.Label...)
+		masked = append(masked, '>')
+		last = m.End
+	}
+	if last == 0 {
+		return nil, false
+	}
+	masked = append(masked, s[last:]...)
+	ps.masked = masked
+	return masked, true
 }
 
 // SkipResultString reports whether a string of a result, the value of
