@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,11 @@ type httpOptions struct {
 	// each; shared adds the row with a shared back session.
 	concurrency []int
 	shared      bool
+	// relay adds, per concurrency, the row of bench/tcprelay: the same
+	// calls relayed byte for byte through one more process, the floor of
+	// any proxy on the machine.
+	relay     bool
+	relayPath string // the tcprelay binary
 }
 
 // runHTTP is the HTTP scenario: the same raw client calls bench/echoserver
@@ -82,6 +88,20 @@ func runHTTP(gw, echo, dir string, o httpOptions) error {
 		}
 		if !o.shared {
 			rows = rows[:1]
+		}
+		if o.relay {
+			rl, err := startRelay(o.relayPath, be.url)
+			if err != nil {
+				return err
+			}
+			r, err := measureHTTP(rl.url, "echo", o.calls, conc, rl.pid(), be.pid())
+			rl.stop()
+			if err != nil {
+				return fmt.Errorf("tcp relay: %w", err)
+			}
+			fmt.Printf("| %d | tcp relay (floor) | %.0f | %s | %s | %.2f | %s |\n", conc, r.rate, us(r.p50), us(r.p99), r.rate/d.rate, us(r.p50-d.p50))
+			cpuLines += fmt.Sprintf("- concurrency %d, tcp relay: **relay %.1f µs** per call (user+system), client %.1f µs, backend %.1f µs (other processes: %.2f cores)\n",
+				conc, r.gwCPU*1e6, r.clientCPU*1e6, r.backendCPU*1e6, r.others)
 		}
 		for _, v := range rows {
 			var extra []string
@@ -634,6 +654,35 @@ func startEverything() (*process, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startRelay starts bench/tcprelay before the backend at backendURL and
+// returns it with the URL that reaches the backend through it.
+func startRelay(relay, backendURL string) (*process, error) {
+	u, err := url.Parse(backendURL)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(relay, "-listen", "127.0.0.1:0", "-to", u.Host)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	go func() { io.Copy(io.Discard, out); cmd.Wait(); close(p.done) }()
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if err != nil || !ok {
+		p.stop()
+		return nil, fmt.Errorf("tcprelay: no address line (got %q): %v", line, err)
+	}
+	u.Host = addr
+	p.url = u.String()
+	return p, nil
 }
 
 // startGateway starts the gateway's HTTP front door on a free port, finds

@@ -71,6 +71,7 @@ func main() {
 	cacheMode := flag.Bool("cache", false, "run the response cache scenario (HTTP front, HTTP backend, cache off vs hits) instead")
 	concurrency := flag.String("concurrency", "1,8", "with -http: the concurrencies (sessions calling at once) measured, comma-separated")
 	shared := flag.Bool("shared", true, "with -http: also measure the gateway with a shared back session")
+	relay := flag.Bool("relay", false, "with -http: also measure bench/tcprelay, which relays the bytes of the same calls through one more process (the floor of any proxy)")
 	flag.Parse()
 	var concs []int
 	for f := range strings.SplitSeq(*concurrency, ",") {
@@ -84,7 +85,7 @@ func main() {
 	if *sessions > 0 {
 		*sessions = max(*sessions, 2)
 	}
-	ho := httpOptions{backend: *backend, cache: *cacheMode, calls: *calls, sessions: *sessions, idle: *idle, concurrency: concs, shared: *shared}
+	ho := httpOptions{backend: *backend, cache: *cacheMode, calls: *calls, sessions: *sessions, idle: *idle, concurrency: concs, shared: *shared, relay: *relay}
 	if err := run(*calls, *httpMode || *cacheMode, ho); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -99,7 +100,8 @@ func run(calls int, httpMode bool, ho httpOptions) error {
 	defer os.RemoveAll(dir)
 	gw := filepath.Join(dir, "mcp-gateway")
 	echo := filepath.Join(dir, "echoserver")
-	builds := map[string]string{gw: "./cmd/mcp-gateway", echo: "./bench/echoserver"}
+	ho.relayPath = filepath.Join(dir, "tcprelay")
+	builds := map[string]string{gw: "./cmd/mcp-gateway", echo: "./bench/echoserver", ho.relayPath: "./bench/tcprelay"}
 	if bin := os.Getenv("BENCH_GATEWAY_BIN"); bin != "" {
 		// BENCH_GATEWAY_BIN=/tmp/old-gateway measures another build of the
 		// gateway with this harness, to compare two commits in turns.
