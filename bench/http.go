@@ -61,10 +61,18 @@ func runHTTP(gw, echo, dir string, o httpOptions) error {
 		return err
 	}
 	defer be.stop()
+	// server-everything annotates echo readOnlyHint and idempotentHint, so
+	// the default response cache would answer the repeated calls itself:
+	// this scenario measures calls that reach the backend (-cache measures
+	// the cache).
+	gwSection := map[string]any{}
+	if o.backend == "everything" {
+		gwSection["cache"] = map[string]any{"enabled": false}
+	}
 	perClient := filepath.Join(dir, "http.json")
-	writeJSON(perClient, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"type": "http", "url": be.url}}})
+	writeJSON(perClient, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"type": "http", "url": be.url}}, "gateway": gwSection})
 	shared := filepath.Join(dir, "http-shared.json")
-	writeJSON(shared, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"type": "http", "url": be.url, "isolation": "shared"}}})
+	writeJSON(shared, map[string]any{"mcpServers": map[string]any{"echo": map[string]any{"type": "http", "url": be.url, "isolation": "shared"}}, "gateway": gwSection})
 
 	fmt.Printf("## tools/call, streamable HTTP client → HTTP front → streamable HTTP backend (%s)\n", o.backend)
 	fmt.Println()
