@@ -54,6 +54,7 @@ type wireConn struct {
 	br    *bufio.Reader    // over lr
 	wbuf  []byte           // the request being written
 	check *openCheck       // before reuse
+	abort func()           // makes pending reads and writes fail at once
 	since time.Time        // idle since
 }
 
@@ -234,7 +235,10 @@ func (wc *wireConn) exchange(ctx context.Context, t *wireTarget, h http.Header, 
 		}
 	}
 	// Cancellation makes every pending read and write fail at once.
-	stop := context.AfterFunc(ctx, func() { wc.nc.SetDeadline(aLongTimeAgo) })
+	if wc.abort == nil {
+		wc.abort = func() { wc.nc.SetDeadline(aLongTimeAgo) }
+	}
+	stop := context.AfterFunc(ctx, wc.abort)
 	b := append(wc.wbuf[:0], "POST "...)
 	b = append(b, t.uri...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
