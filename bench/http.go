@@ -609,25 +609,34 @@ func (p *process) stop() {
 // startEcho starts bench/echoserver over HTTP on a free port and reads the
 // URL it prints.
 func startEcho(echo string) (*process, error) {
-	cmd := exec.Command(echo, "-http", "127.0.0.1:0")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+	p, addr, err := startAnnouncing(exec.Command(echo, "-http", "127.0.0.1:0"), "echoserver -http")
 	if err != nil {
 		return nil, err
 	}
+	p.url = addr
+	return p, nil
+}
+
+// startAnnouncing starts cmd and reads the address from the "listening on
+// ADDR" line it prints first.
+func startAnnouncing(cmd *exec.Cmd, what string) (*process, string, error) {
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	go func() { io.Copy(io.Discard, out); cmd.Wait(); close(p.done) }()
-	u, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
 	if err != nil || !ok {
 		p.stop()
-		return nil, fmt.Errorf("echoserver -http: no address line (got %q): %v", line, err)
+		return nil, "", fmt.Errorf("%s: no address line (got %q): %v", what, line, err)
 	}
-	p.url = u
-	return p, nil
+	return p, addr, nil
 }
 
 // startEverything starts the npm server-everything (installed by .ci/run
@@ -671,22 +680,9 @@ func startRelay(relay, backendURL string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(relay, "-listen", "127.0.0.1:0", "-to", u.Host)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+	p, addr, err := startAnnouncing(exec.Command(relay, "-listen", "127.0.0.1:0", "-to", u.Host), "tcprelay")
 	if err != nil {
 		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	go func() { io.Copy(io.Discard, out); cmd.Wait(); close(p.done) }()
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if err != nil || !ok {
-		p.stop()
-		return nil, fmt.Errorf("tcprelay: no address line (got %q): %v", line, err)
 	}
 	u.Host = addr
 	p.url = u.String()
