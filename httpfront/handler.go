@@ -17,6 +17,10 @@
 //	go srv.Serve(listener)
 //	...
 //	srv.Shutdown(ctx); h.Close()
+//
+// The command serves it through httpserve.Server, which answers the
+// message POSTs (FastPath) with HTTP/1.1 code of its own and hands every
+// other connection to the http.Server.
 package httpfront
 
 import (
