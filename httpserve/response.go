@@ -1,6 +1,7 @@
 package httpserve
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -105,6 +106,9 @@ func (w *response) Flush() {
 // is what is about to be written, for sniffing when nothing is held.
 func (w *response) startStream(next []byte) {
 	w.streaming = true
+	if w.c.bw == nil {
+		w.c.bw = bufio.NewWriterSize(w.c.nc, writeBufSize)
+	}
 	held := w.held
 	w.held = nil
 	sniff := held

@@ -75,8 +75,10 @@ const DefaultReadHeaderTimeout = 10 * time.Second
 
 const (
 	defaultMaxBody = 1 << 20
-	readBufSize    = 8 << 10 // a head must fit in it to be served fast
-	writeBufSize   = 4 << 10
+	// A head must fit the read buffer to be served fast (larger ones go
+	// to net/http); 4 KiB, as net/http's, holds a head with a JWT.
+	readBufSize  = 4 << 10
+	writeBufSize = 4 << 10 // for streamed answers, made at the first
 )
 
 func (s *Server) init() {
@@ -142,7 +144,6 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, remote: nc.RemoteAddr().String()}
 	c.br = bufio.NewReaderSize(nc, readBufSize)
-	c.bw = bufio.NewWriterSize(nc, writeBufSize)
 	ctx := context.WithValue(context.Background(), http.ServerContextKey, s.HTTP)
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, nc.LocalAddr())
 	ctx = context.WithValue(ctx, fastPathKey{}, true)
@@ -262,7 +263,7 @@ type conn struct {
 	// requests counts the requests served on the connection.
 	requests int
 	br       *bufio.Reader
-	bw       *bufio.Writer
+	bw       *bufio.Writer // nil until an answer is streamed
 	state    atomic.Int32
 
 	ctx         context.Context
