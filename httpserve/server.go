@@ -59,14 +59,15 @@ type Server struct {
 	// Log receives handler panics. Nil: slog.Default().
 	Log *slog.Logger
 
-	mu       sync.Mutex
-	ln       net.Listener
-	conns    map[*conn]struct{}
-	handoff  *handoffListener
-	served   chan error // net/http's Serve result
-	shutdown atomic.Bool
-	closing  chan struct{}
-	once     sync.Once
+	mu        sync.Mutex
+	ln        net.Listener
+	conns     map[*conn]struct{}
+	handoff   *handoffListener
+	served    chan error // net/http's Serve result
+	shutdown  atomic.Bool
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+	once      sync.Once
 }
 
 // DefaultReadHeaderTimeout bounds the wait for the rest of a request's
@@ -214,11 +215,7 @@ func (s *Server) Close() error {
 		c.nc.Close()
 	}
 	s.mu.Unlock()
-	select {
-	case <-s.closing:
-	default:
-		close(s.closing)
-	}
+	s.closeOnce.Do(func() { close(s.closing) })
 	if ln != nil {
 		ln.Close()
 	}
