@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,18 +19,19 @@ import (
 
 	"github.com/mcpgw/mcp-gateway/config"
 	"github.com/mcpgw/mcp-gateway/gateway"
+	"github.com/mcpgw/mcp-gateway/httpserve"
 	"github.com/mcpgw/mcp-gateway/internal/testenv"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// frontDoor runs a gateway with the given servers behind a Handler on an
-// httptest server.
+// frontDoor runs a gateway with the given servers behind a Handler,
+// served on loopback as the command serves it.
 type frontDoor struct {
-	t   *testing.T
-	g   *gateway.Gateway
-	h   *Handler
-	srv *httptest.Server
-	url string // .../mcp
+	t    *testing.T
+	g    *gateway.Gateway
+	h    *Handler
+	base string // http://host:port
+	url  string // .../mcp
 }
 
 func quietLog(t *testing.T) *slog.Logger {
@@ -71,13 +73,22 @@ func newFrontDoor(t *testing.T, servers map[string]any, tune func(*Options)) *fr
 		tune(&o)
 	}
 	h := New(o)
-	srv := httptest.NewServer(h)
-	fd := &frontDoor{t: t, g: g, h: h, srv: srv, url: srv.URL + "/mcp"}
+	// Served as the command serves it: httpserve's fast path for the
+	// message POSTs, net/http for the rest.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h}
+	hs.RegisterOnShutdown(h.Drain)
+	srv := &httpserve.Server{HTTP: hs, Fast: FastPath, Log: log}
+	go srv.Serve(ln)
+	base := "http://" + ln.Addr().String()
+	fd := &frontDoor{t: t, g: g, h: h, base: base, url: base + "/mcp"}
 	t.Cleanup(func() {
-		srv.Config.RegisterOnShutdown(h.Drain)
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
-		srv.Config.Shutdown(sctx)
+		srv.Shutdown(sctx)
 		srv.Close()
 		h.Close()
 		cancel()
@@ -183,7 +194,7 @@ func TestStreamableSessionEndToEnd(t *testing.T) {
 func TestLegacySSETransport(t *testing.T) {
 	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), nil)
 	c := mcp.NewClient(&mcp.Implementation{Name: "old-client", Version: "1"}, nil)
-	cs, err := c.Connect(context.Background(), &mcp.SSEClientTransport{Endpoint: fd.srv.URL + "/sse"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.SSEClientTransport{Endpoint: fd.base + "/sse"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +286,7 @@ func TestBadRequests(t *testing.T) {
 		})
 	}
 	// A DNS-rebinding Host is refused.
-	req, _ := http.NewRequest(http.MethodGet, fd.srv.URL+"/healthz", nil)
+	req, _ := http.NewRequest(http.MethodGet, fd.base+"/healthz", nil)
 	req.Host = "attacker.example"
 	r2, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -290,7 +301,7 @@ func TestBadRequests(t *testing.T) {
 func TestHealthAndReady(t *testing.T) {
 	fd := newFrontDoor(t, kitchenServers(t, "", "alpha"), nil)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(fd.srv.URL + path)
+		resp, err := http.Get(fd.base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +311,7 @@ func TestHealthAndReady(t *testing.T) {
 		}
 	}
 	fd.h.Drain()
-	resp, err := http.Get(fd.srv.URL + "/readyz")
+	resp, err := http.Get(fd.base + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,5 +441,49 @@ func TestStatelessRequestsReuseBackSessions(t *testing.T) {
 	mu.Unlock()
 	if opened != 1 {
 		t.Errorf("%d sequential stateless calls opened %d back sessions, want 1 reused", calls, opened)
+	}
+}
+
+// TestModernClientClosingTheStreamCancelsTheCall: a 2026-07-28 client
+// cancels a call by closing its stream. The call here has nothing to send
+// before its answer, so the front door must watch the connection while it
+// runs. The server takes one call at a time and queues none: while the
+// slow call holds its slot, another is refused as overloaded; once the
+// client has gone, the slot is free long before the slow call would end.
+func TestModernClientClosingTheStreamCancelsTheCall(t *testing.T) {
+	servers := kitchenServers(t, "", "alpha")
+	alpha := servers["alpha"].(map[string]any)
+	alpha["maxConcurrency"], alpha["maxQueue"] = 1, 0
+	fd := newFrontDoor(t, servers, nil)
+	slow := fd.connectEra(modernEra, nil)
+	other := fd.connectEra(modernEra, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		// 1000 steps of 20 ms: 20 s unless cancelled.
+		_, err := slow.CallTool(ctx, &mcp.CallToolParams{Name: "alpha__slow", Arguments: map[string]any{"steps": 1000, "delayMs": 20}})
+		done <- err
+	}()
+	echo := func() error {
+		_, err := other.CallTool(context.Background(), &mcp.CallToolParams{Name: "alpha__echo", Arguments: map[string]any{"message": "x"}})
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for err := echo(); err == nil || !strings.Contains(err.Error(), "overloaded"); err = echo() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow call never held the server's slot (last echo: %v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled call succeeded")
+	}
+	for err := echo(); err != nil; err = echo() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slot was not freed after the client closed the stream: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

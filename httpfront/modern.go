@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mcpgw/mcp-gateway/gateway"
+	"github.com/mcpgw/mcp-gateway/httpserve"
 	"github.com/mcpgw/mcp-gateway/jsonrpc"
 	"github.com/mcpgw/mcp-gateway/plugin"
 	"github.com/mcpgw/mcp-gateway/transport"
@@ -191,6 +192,11 @@ func (h *Handler) serveModernPost(w http.ResponseWriter, r *http.Request, id plu
 		f = h.g.OpenStatelessFront(h.baseCtx, p, id)
 	}
 	f.ReceiveParsed(m)
+	// Closing the stream cancels the call: the connection is watched
+	// while the call runs, before anything is written.
+	if cw, ok := w.(httpserve.ClientWatcher); ok {
+		cw.WatchClient()
+	}
 	acc := acceptsAnswers(r)
 	h.writeStream(w, r, st, streamOut{sse: acc.sse, json: acc.json, kick: kick, modern: true})
 	if st.finished() {

@@ -102,6 +102,9 @@ func (w *response) Flush() {
 	w.c.watch()
 }
 
+// WatchClient implements ClientWatcher.
+func (w *response) WatchClient() { w.c.watch() }
+
 // startStream sends the head of a chunked answer and what is held; next
 // is what is about to be written, for sniffing when nothing is held.
 func (w *response) startStream(next []byte) {
@@ -263,5 +266,17 @@ type dateText struct {
 
 var cachedDate atomic.Pointer[dateText]
 
+// ClientWatcher is implemented by the fast path's ResponseWriter. By
+// default the fast path notices a client going away (its request's
+// context ends) only while an answer is streamed; a handler that waits
+// for something else before it writes (and that must stop when the client
+// leaves) calls WatchClient first, once it has read the body, to have the
+// context end as net/http's server ends it. It costs a goroutine for the
+// rest of the request.
+type ClientWatcher interface {
+	WatchClient()
+}
+
 var _ http.Flusher = (*response)(nil)
+var _ ClientWatcher = (*response)(nil)
 var _ io.Writer = (*response)(nil)

@@ -20,7 +20,7 @@
 //
 // Differences a handler can see: the request's context is cancelled when
 // the client goes away only while the answer is being streamed (after the
-// first Flush), which is where the gateway's handlers watch it; Header
+// first Flush) or after the handler asked for it (ClientWatcher); Header
 // keys of the response are not sorted; a Content-Length or
 // Transfer-Encoding the handler sets is replaced by the actual one.
 package httpserve
@@ -471,9 +471,9 @@ func (b *body) Read(p []byte) (int, error) {
 func (b *body) Close() error { return nil }
 
 // watch starts, once, a goroutine that cancels the request's context when
-// the client goes away while an answer is streamed. It is not started
-// while the body has not been read: the body's bytes are not a sign of
-// anything.
+// the client goes away, for a streamed answer or a handler that asked
+// (ClientWatcher). It is not started while the body has not been read: the
+// body's bytes are not a sign of anything.
 func (c *conn) watch() {
 	if c.watching != nil || c.body.left > 0 {
 		return
