@@ -460,17 +460,29 @@ func TestModernClientClosingTheStreamCancelsTheCall(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		// 1000 steps of 20 ms: 20 s unless cancelled.
-		_, err := slow.CallTool(ctx, &mcp.CallToolParams{Name: "alpha__slow", Arguments: map[string]any{"steps": 1000, "delayMs": 20}})
-		done <- err
-	}()
+	startSlow := func() {
+		go func() {
+			// 1000 steps of 20 ms: 20 s unless cancelled.
+			_, err := slow.CallTool(ctx, &mcp.CallToolParams{Name: "alpha__slow", Arguments: map[string]any{"steps": 1000, "delayMs": 20}})
+			done <- err
+		}()
+	}
 	echo := func() error {
 		_, err := other.CallTool(context.Background(), &mcp.CallToolParams{Name: "alpha__echo", Arguments: map[string]any{"message": "x"}})
 		return err
 	}
+	overloaded := func(err error) bool { return err != nil && strings.Contains(err.Error(), "overloaded") }
+	startSlow()
 	deadline := time.Now().Add(10 * time.Second)
-	for err := echo(); err == nil || !strings.Contains(err.Error(), "overloaded"); err = echo() {
+	for err := echo(); !overloaded(err); err = echo() {
+		select {
+		case serr := <-done:
+			if !overloaded(serr) {
+				t.Fatalf("the slow call ended before it was cancelled: %v", serr)
+			}
+			startSlow() // an echo held the slot when it came: again
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the slow call never held the server's slot (last echo: %v)", err)
 		}

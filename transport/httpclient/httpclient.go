@@ -170,6 +170,11 @@ type outgoing struct {
 	modern string
 	name   string
 	extra  map[string]string // further headers of a modern request
+	// deadline, when not zero, ends the exchange; it is not in the
+	// exchange's context, which would need a timer per call: the wire
+	// client gives it to the socket, and the paths through net/http make
+	// a deadline context of it (see withDeadline).
+	deadline time.Time
 }
 
 // Per-request _meta key of the protocol version (2026-07-28).
@@ -484,14 +489,9 @@ func (c *conn) write(on *exchangeOn, msg []byte, hdr map[string]string) ([]byte,
 // Request). It ends with the caller's context or deadline, and when the
 // connection closes.
 func (c *conn) exchange(on *exchangeOn, out outgoing) ([]byte, error) {
-	var ctx context.Context
-	var cancel context.CancelFunc
-	if on.deadline.IsZero() {
-		ctx, cancel = context.WithCancel(on.ctx)
-	} else {
-		ctx, cancel = context.WithDeadline(on.ctx, on.deadline)
-	}
+	ctx, cancel := context.WithCancel(on.ctx)
 	defer cancel()
+	out.deadline = on.deadline
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -625,7 +625,7 @@ func (c *conn) post(ctx context.Context, out outgoing) (*http.Response, error) {
 	h["Content-Type"] = hdrJSON
 	h["Accept"] = hdrAccept
 	hadSession := h.Get("Mcp-Session-Id") != ""
-	resp, err := c.do(ctx, h, out.raw)
+	resp, err := c.do(ctx, h, out.raw, out.deadline)
 	if err != nil {
 		return nil, c.netError(http.MethodPost, c.o.URL, err)
 	}
@@ -653,17 +653,21 @@ func (c *conn) post(ctx context.Context, out outgoing) (*http.Response, error) {
 // Client.Do would also copy the request's headers for redirects that
 // practically never come. A redirect that does come is followed by
 // Client.Do, for this request and every later one.
-func (c *conn) do(ctx context.Context, h http.Header, body []byte) (*http.Response, error) {
+func (c *conn) do(ctx context.Context, h http.Header, body []byte, deadline time.Time) (*http.Response, error) {
 	if c.client != defaultClient || c.redirected.Load() {
-		return c.client.Do(c.postRequest(ctx, h, body))
+		return c.doNetHTTP(ctx, deadline, func(ctx context.Context) (*http.Response, error) {
+			return c.client.Do(c.postRequest(ctx, h, body))
+		})
 	}
 	var resp *http.Response
 	err := errWireUnfit
 	if c.wire != nil {
-		resp, err = c.wire.post(ctx, h, body)
+		resp, err = c.wire.post(ctx, deadline, h, body)
 	}
 	if err == errWireUnfit {
-		resp, err = defaultTransport.RoundTrip(c.postRequest(ctx, h, body))
+		resp, err = c.doNetHTTP(ctx, deadline, func(ctx context.Context) (*http.Response, error) {
+			return defaultTransport.RoundTrip(c.postRequest(ctx, h, body))
+		})
 	}
 	if err != nil {
 		return nil, err
@@ -675,9 +679,49 @@ func (c *conn) do(ctx context.Context, h http.Header, body []byte) (*http.Respon
 		}
 		discard(resp)
 		c.redirected.Store(true)
-		return c.client.Do(c.postRequest(ctx, h, body))
+		return c.doNetHTTP(ctx, deadline, func(ctx context.Context) (*http.Response, error) {
+			return c.client.Do(c.postRequest(ctx, h, body))
+		})
 	}
 	return resp, nil
+}
+
+// doNetHTTP makes an exchange through net/http, which takes its deadline
+// from the context: with a deadline, under a deadline context that ends
+// when the answer's body is closed.
+func (c *conn) doNetHTTP(ctx context.Context, deadline time.Time, exchange func(context.Context) (*http.Response, error)) (*http.Response, error) {
+	if deadline.IsZero() {
+		return exchange(ctx)
+	}
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	resp, err := exchange(dctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose is a body whose Close also ends its exchange's context.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// withDeadline returns ctx ended at out's deadline too, for what waits on
+// the context rather than on a socket (resuming an answer stream).
+func withDeadline(ctx context.Context, out outgoing) (context.Context, context.CancelFunc) {
+	if out.deadline.IsZero() {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, out.deadline)
 }
 
 // postRequest is the net/http request of a POST, built from the parts
@@ -769,6 +813,8 @@ func ignoreClosed(err error) error {
 // the last event id (the server replays what it had not delivered); one
 // without event ids cannot be, and the request fails.
 func (c *conn) readAnswerStream(ctx context.Context, resp *http.Response, out outgoing, k *sink) error {
+	ctx, cancel := withDeadline(ctx, out)
+	defer cancel()
 	lastID := ""
 	stalls := 0
 	backoff := minBackoff

@@ -1404,9 +1404,11 @@ func TestRequest(t *testing.T) {
 
 // TestRequestEnds: Request returns, without an answer, when its context
 // is cancelled, when its deadline passes and when the conn is closed,
-// while the server is still working.
+// while the server is still working; "large" is a request too large for
+// the wire client, which goes through net/http.
 func TestRequestEnds(t *testing.T) {
-	for _, how := range []string{"cancel", "deadline", "close"} {
+	large := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"pad":"` + strings.Repeat("x", 70<<10) + `"}}}`
+	for _, how := range []string{"cancel", "deadline", "close", "cancel, large", "deadline, large"} {
 		t.Run(how, func(t *testing.T) {
 			checkLeaks(t)
 			release := make(chan struct{})
@@ -1423,19 +1425,23 @@ func TestRequestEnds(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			deadline := time.Now().Add(time.Minute)
-			if how == "deadline" {
+			if strings.HasPrefix(how, "deadline") {
 				deadline = time.Now().Add(50 * time.Millisecond)
 			}
 			go func() {
 				<-arrived
-				switch how {
-				case "cancel":
+				switch {
+				case strings.HasPrefix(how, "cancel"):
 					cancel()
-				case "close":
+				case how == "close":
 					c.Close()
 				}
 			}()
-			got, err := doRequest(t, c, ctx, deadline, callReq)
+			msg := callReq
+			if strings.HasSuffix(how, "large") {
+				msg = large
+			}
+			got, err := doRequest(t, c, ctx, deadline, msg)
 			if got != nil || err != nil {
 				t.Errorf("Request = %s, %v; want nil, nil", got, err)
 			}

@@ -184,7 +184,7 @@ var wireDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Sec
 // answer; its body is read by the caller and closed (which gives the
 // connection back, if the answer was read to its end). The exchange ends
 // with ctx.
-func (t *wireTarget) post(ctx context.Context, h http.Header, body []byte) (*http.Response, error) {
+func (t *wireTarget) post(ctx context.Context, deadline time.Time, h http.Header, body []byte) (*http.Response, error) {
 	if len(body) > wireMaxBody {
 		// A server may answer a large body before reading it all; net/http
 		// reads that answer while it writes.
@@ -207,7 +207,7 @@ func (t *wireTarget) post(ctx context.Context, h http.Header, body []byte) (*htt
 			wc.lr.R = nc
 			wc.br = bufio.NewReaderSize(&wc.lr, 4<<10)
 		}
-		resp, written, err := wc.exchange(ctx, t, h, body)
+		resp, written, err := wc.exchange(ctx, deadline, t, h, body)
 		if err == nil {
 			return resp, nil
 		}
@@ -228,9 +228,12 @@ var errWireUnfit = errors.New("httpclient: request not fit for the wire client")
 
 // exchange writes the request and reads the answer's head. written tells
 // whether any of the request may have reached the server.
-func (wc *wireConn) exchange(ctx context.Context, t *wireTarget, h http.Header, body []byte) (resp *http.Response, written bool, err error) {
-	if d, ok := ctx.Deadline(); ok {
-		if err := wc.nc.SetDeadline(d); err != nil {
+func (wc *wireConn) exchange(ctx context.Context, deadline time.Time, t *wireTarget, h http.Header, body []byte) (resp *http.Response, written bool, err error) {
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	if !deadline.IsZero() {
+		if err := wc.nc.SetDeadline(deadline); err != nil {
 			return nil, false, err
 		}
 	}
