@@ -168,3 +168,53 @@ func TestSetNextAgrees(t *testing.T) {
 		t.Errorf("%d positions differ", bad)
 	}
 }
+
+// TestASCIIWordsAgree compares run's hashing of plain ASCII words with
+// consumeWord's (plainWords): the verdicts of the golden texts, and of
+// texts of anchor words in mixed case, glued to digits, underscores,
+// non-ASCII letters, marks and invisible characters, must not change.
+func TestASCIIWordsAgree(t *testing.T) {
+	buildOnce.Do(buildTables)
+	_, texts := goldenTexts(loadGoldenInputs(t))
+	var anchors []string
+	for _, p := range allPatterns {
+		for _, a := range p.elems[0].alts {
+			for _, tk := range a.toks {
+				anchors = append(anchors, string(tk))
+			}
+		}
+	}
+	glue := []string{"", "", "", "s", "ing", "1", "_", "é", "\u0301", "\u200b", "ſ", "-", ".", ". ", "\n\n", ":"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		var b strings.Builder
+		for n := 1 + r.IntN(12); n > 0; n-- {
+			w := anchors[r.IntN(len(anchors))]
+			switch r.IntN(4) {
+			case 0:
+				w = strings.ToUpper(w)
+			case 1:
+				w = strings.ToUpper(w[:1]) + w[1:]
+			}
+			b.WriteString(w + glue[r.IntN(len(glue))] + " ")
+		}
+		texts = append(texts, []byte(b.String()))
+	}
+	s, _ := New(Options{})
+	bad := 0
+	for _, text := range texts {
+		fast := verdictHash(s.ScanText(text))
+		plainWords = true
+		plain := verdictHash(s.ScanText(text))
+		plainWords = false
+		if fast != plain {
+			bad++
+			if bad <= 10 {
+				t.Errorf("%.200q: verdict %s, %s through consumeWord", text, fast, plain)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d texts differ", bad, len(texts))
+	}
+}
