@@ -460,6 +460,71 @@ func (c *ctok) set(text []byte, t token) {
 	c.key = keyOf(c.fold[:n])
 }
 
+// setNext sets c to the first token at or after pos, as
+// c.set(text, nextToken(text, pos)) does, and reports whether there is
+// one (c is unchanged if not). A plain ASCII word is tokenized, folded and
+// hashed in one pass; anything else (a non-ASCII byte before the word's
+// end, a word longer than fold) takes the general path.
+func (c *ctok) setNext(text []byte, pos int) bool {
+	n := len(text)
+	var t token
+	newlines := 0
+	i := pos
+	for ; i < n; i++ {
+		b := text[i]
+		if b >= 0x80 {
+			return c.setNextSlow(text, pos)
+		}
+		f := asciiFlags[b]
+		if f&aWord != 0 {
+			break
+		}
+		if f&aBreak != 0 && isBreakAt(text, i) {
+			t.brk = true
+		} else if b == '\n' {
+			newlines++
+			if newlines == 2 {
+				t.brk = true
+			}
+		}
+	}
+	if i >= n {
+		return false
+	}
+	t.start = i
+	h := uint64(hInit)
+	for ; i < n; i++ {
+		b := text[i]
+		if !asciiWord[b] {
+			if b >= 0x80 {
+				return c.setNextSlow(text, pos)
+			}
+			break
+		}
+		k := i - t.start
+		if k >= len(c.fold) {
+			return c.setNextSlow(text, pos)
+		}
+		b = lowerASCII[b]
+		c.fold[k] = b
+		if k < keyLen {
+			h = (h ^ uint64(b)) * hPrime
+		}
+	}
+	t.end = i
+	c.t, c.fl = t, i-t.start
+	c.key = finishKey(h, c.fl)
+	return true
+}
+
+func (c *ctok) setNextSlow(text []byte, pos int) bool {
+	t, ok := nextToken(text, pos)
+	if ok {
+		c.set(text, t)
+	}
+	return ok
+}
+
 // eq compares the token with a folded pattern token.
 func (c *ctok) eq(text []byte, a *alt, want []byte, prefix bool) bool {
 	if a.raw != "" {
@@ -505,24 +570,23 @@ func (c *tcache) at(pos int) (*ctok, bool) {
 		if k+1 < c.n {
 			return &c.toks[k+1], true
 		}
-		t, ok := nextToken(c.text, pos)
-		if !ok {
-			c.eof = pos
-			return nil, false
-		}
 		if c.n < len(c.toks) {
-			c.toks[c.n].set(c.text, t)
+			if !c.toks[c.n].setNext(c.text, pos) {
+				c.eof = pos
+				return nil, false
+			}
 			c.n++
 			return &c.toks[c.n-1], true
 		}
-		c.scratch.set(c.text, t)
+		if !c.scratch.setNext(c.text, pos) {
+			c.eof = pos
+			return nil, false
+		}
 		return &c.scratch, true
 	}
-	t, ok := nextToken(c.text, pos)
-	if !ok {
+	if !c.scratch.setNext(c.text, pos) {
 		return nil, false
 	}
-	c.scratch.set(c.text, t)
 	return &c.scratch, true
 }
 
@@ -531,7 +595,23 @@ func (c *tcache) at(pos int) (*ctok, bool) {
 func (c *tcache) keyWithin(n int, mask *[4]uint64) bool {
 	end := c.toks[0].t.end
 	for k := 0; k < n; k++ {
-		ct, ok := c.at(end)
+		// The cached tokens follow each other: the one after token k is
+		// k+1, computed (as at does) when it is not cached yet.
+		var ct *ctok
+		ok := true
+		switch {
+		case k+1 < c.n:
+			ct = &c.toks[k+1]
+		case k+1 == c.n && c.n < len(c.toks) && end != c.eof:
+			if ok = c.toks[c.n].setNext(c.text, end); ok {
+				ct = &c.toks[c.n]
+				c.n++
+			} else {
+				c.eof = end
+			}
+		default:
+			ct, ok = c.at(end)
+		}
 		if !ok || ct.t.brk {
 			return false
 		}

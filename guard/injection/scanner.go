@@ -403,6 +403,11 @@ func addGroup(tab map[uint64][]anchorGroup, k uint64, tok []byte, prefix bool, p
 // pattern, the slow path the filters must agree with.
 var exhaustive bool
 
+// plainWords, set by tests, sends every word that passes the trigram
+// prefilter through consumeWord, the path run's ASCII word hashing must
+// agree with.
+var plainWords bool
+
 // --- scan state -------------------------------------------------------------------
 
 type finding struct {
@@ -496,6 +501,25 @@ func (st *state) run() {
 						}
 						i = j
 						continue
+					}
+					if !plainWords {
+						// A plain ASCII word is hashed here, as consumeWord
+						// would; one that non-ASCII letters, marks or
+						// invisible characters continue goes there.
+						j, h := i, uint64(hInit)
+						for j < n && j-i < keyLen && asciiWord[text[j]] {
+							h = (h ^ uint64(lowerASCII[text[j]])) * hPrime
+							j++
+						}
+						for j < n && asciiWord[text[j]] {
+							j++
+						}
+						if j == n || text[j] < 0x80 {
+							st.word(i, j, h, j-i, true)
+							st.pws, st.pwe = i, j
+							i = j
+							continue
+						}
 					}
 				}
 				i = st.consumeWord(i, true)

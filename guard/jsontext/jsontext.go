@@ -10,8 +10,10 @@ package jsontext
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 	"unicode/utf16"
@@ -268,12 +270,32 @@ func stringEnd(b []byte, i int) (int, bool, error) {
 func unescape(dst, s []byte) ([]byte, error) {
 	dst = slices.Grow(dst, len(s)) // decoding never makes it longer
 	for len(s) > 0 {
-		k := bytes.IndexByte(s, '\\')
-		if k < 0 {
-			return append(dst, s...), nil
+		// Copy up to the next backslash eight bytes at a time while eight
+		// are left. A word is stored whole even when a backslash ends the
+		// run inside it (the bytes after the run are overwritten next):
+		// dst keeps room for all of s, as no escape decodes longer than
+		// it is, so every store stays within its capacity.
+		found := false
+		for len(s) >= 8 {
+			x := binary.LittleEndian.Uint64(s)
+			n := len(dst)
+			binary.LittleEndian.PutUint64(dst[n:n+8], x)
+			if m := backslashes(x); m != 0 {
+				b := bits.TrailingZeros64(m) >> 3
+				dst, s = dst[:n+b], s[b:]
+				found = true
+				break
+			}
+			dst, s = dst[:n+8], s[8:]
 		}
-		dst = append(dst, s[:k]...)
-		s = s[k:]
+		if !found {
+			k := bytes.IndexByte(s, '\\')
+			if k < 0 {
+				return append(dst, s...), nil
+			}
+			dst = append(dst, s[:k]...)
+			s = s[k:]
+		}
 		if len(s) < 2 {
 			return nil, errors.New("truncated escape")
 		}
@@ -304,6 +326,14 @@ func unescape(dst, s []byte) ([]byte, error) {
 		s = s[2:]
 	}
 	return dst, nil
+}
+
+// backslashes marks with its high bit each byte of x that is a backslash;
+// the lowest mark is exact (marks above a backslash may be spurious).
+func backslashes(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	v := x ^ ('\\' * ones)
+	return (v - ones) &^ v & highs
 }
 
 // unicodeEscape decodes \uXXXX (and a following low surrogate) at the
