@@ -680,7 +680,7 @@ func startRelay(relay, backendURL string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, addr, err := startAnnouncing(exec.Command(relay, "-listen", "127.0.0.1:0", "-to", u.Host), "tcprelay")
+	p, addr, err := startAnnouncing(exec.Command(relay, append([]string{"-listen", "127.0.0.1:0", "-to", u.Host}, strings.Fields(os.Getenv("BENCH_RELAY_FLAGS"))...)...), "tcprelay")
 	if err != nil {
 		return nil, err
 	}

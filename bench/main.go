@@ -36,7 +36,9 @@
 // the stdio scenarios, FILE.http.1 and FILE.http.8 for the HTTP one.
 // BENCH_GATEWAY_BIN=PATH measures that gateway binary instead of building
 // ./cmd/mcp-gateway (to compare two builds, run in turns);
-// BENCH_GATEWAY_ENV="GOGC=400" sets variables for the gateway alone.
+// BENCH_GATEWAY_ENV="GOGC=400" sets variables for the gateway alone;
+// BENCH_RELAY_FLAGS=-plain makes bench/tcprelay (-relay) copy with read
+// and write instead of io.Copy's splice.
 package main
 
 import (

@@ -21,7 +21,11 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	to := flag.String("to", "", "backend host:port")
+	plain := flag.Bool("plain", false, "copy with read and write into a buffer instead of io.Copy (which splices on Linux)")
 	flag.Parse()
+	if *plain {
+		copyFn = plainCopy
+	}
 	if *to == "" {
 		log.Fatal("tcprelay: -to is required")
 	}
@@ -49,11 +53,30 @@ func relay(c net.Conn, to string) {
 	defer b.Close()
 	done := make(chan struct{})
 	go func() {
-		io.Copy(c, b)
+		copyFn(c, b)
 		c.(*net.TCPConn).CloseWrite()
 		close(done)
 	}()
-	io.Copy(b, c)
+	copyFn(b, c)
 	b.(*net.TCPConn).CloseWrite()
 	<-done
+}
+
+// copyFn relays one direction of a connection.
+var copyFn = func(dst, src net.Conn) { io.Copy(dst, src) }
+
+// plainCopy relays with read and write system calls only.
+func plainCopy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
