@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -11,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,6 +21,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
 const testResource = "https://gw.example.com/mcp"
@@ -79,28 +78,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-// logBuffer collects log output safely.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // idp is an authorization server: metadata, a JWKS whose keys the test
@@ -234,19 +211,19 @@ func (p *idp) set(f func(p *idp)) {
 type env struct {
 	idp  *idp
 	clk  *clock
-	logs *logBuffer
+	logs *testenv.LogBuffer
 	a    *Authenticator
 }
 
 func newEnv(t testing.TB, mod func(c *Config)) *env {
 	t.Helper()
 	p := newIDP(t)
-	e := &env{idp: p, clk: newClock(), logs: &logBuffer{}}
+	e := &env{idp: p, clk: newClock(), logs: &testenv.LogBuffer{}}
 	cfg := Config{OAuth: &OAuthConfig{Issuer: p.srv.URL}}
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := New(cfg, Options{ResourceURL: testResource, HTTPClient: p.srv.Client(), Log: e.logs.logger(), now: e.clk.Now})
+	a, err := New(cfg, Options{ResourceURL: testResource, HTTPClient: p.srv.Client(), Log: e.logs.Logger(), now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
 type private struct{ key any }
@@ -59,8 +60,8 @@ func TestParseKeySet(t *testing.T) {
 		member(private{k.rsa1}, map[string]any{"kid": "private-in-set"}), // its public part is used
 	}
 	doc, _ := json.Marshal(map[string]any{"keys": set})
-	logs := &logBuffer{}
-	ks, err := parseKeySet(doc, logs.logger())
+	logs := &testenv.LogBuffer{}
+	ks, err := parseKeySet(doc, logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +108,8 @@ func TestKeyAlgPinned(t *testing.T) {
 }
 
 func TestSecretsNotLogged(t *testing.T) {
-	logs := &logBuffer{}
-	l := logs.logger()
+	logs := &testenv.LogBuffer{}
+	l := logs.Logger()
 	l.Info("config", "key", APIKey{Name: "ci", Key: "very-secret-key-123", Roles: []string{"r"}},
 		"introspection", IntrospectionConfig{URL: "https://as/i", ClientID: "gw", ClientSecret: "very-secret-2"})
 	if s := logs.String(); strings.Contains(s, "very-secret") || !strings.Contains(s, "ci") || !strings.Contains(s, "https://as/i") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwt"
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
 // TestJWTAccepted checks a valid token of each key type and what the
@@ -282,12 +283,12 @@ func TestDiscovery(t *testing.T) {
 // newEnvWith is newEnv with a given idp.
 func newEnvWith(t *testing.T, p *idp, mod func(c *Config)) *env {
 	t.Helper()
-	e := &env{idp: p, clk: newClock(), logs: &logBuffer{}}
+	e := &env{idp: p, clk: newClock(), logs: &testenv.LogBuffer{}}
 	cfg := Config{OAuth: &OAuthConfig{Issuer: p.srv.URL}}
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := New(cfg, Options{ResourceURL: testResource, HTTPClient: p.srv.Client(), Log: e.logs.logger(), now: e.clk.Now})
+	a, err := New(cfg, Options{ResourceURL: testResource, HTTPClient: p.srv.Client(), Log: e.logs.Logger(), now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,7 @@ func startConformanceServer(t *testing.T, args ...string) string {
 		addr := ln.Addr().String()
 		ln.Close()
 
-		logs := &logBuffer{}
+		logs := &testenv.LogBuffer{}
 		cmd := exec.Command(bin, append([]string{"-http", addr}, args...)...)
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
@@ -250,7 +250,7 @@ func startConformanceServer(t *testing.T, args ...string) string {
 
 // awaitListening polls addr until it accepts TCP connections (true) or the
 // process has exited (false), failing the test after 20s.
-func awaitListening(t *testing.T, addr string, exited <-chan struct{}, logs *logBuffer) bool {
+func awaitListening(t *testing.T, addr string, exited <-chan struct{}, logs *testenv.LogBuffer) bool {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -272,7 +272,7 @@ func awaitListening(t *testing.T, addr string, exited <-chan struct{}, logs *log
 // conformanceGateway is a gateway serving HTTP for one conformance run.
 type conformanceGateway struct {
 	url  string // the /mcp endpoint
-	logs *logBuffer
+	logs *testenv.LogBuffer
 }
 
 var servingURL = regexp.MustCompile(`msg="serving MCP over HTTP" url=(\S+)`)
@@ -283,7 +283,7 @@ func startConformanceGateway(t *testing.T, server map[string]any) conformanceGat
 	t.Helper()
 	b := bins{gateway: testenv.BuildBinary(t, "./cmd/mcp-gateway")}
 	cfg := writeConfig(t, map[string]any{"mcpServers": map[string]any{"ref": server}})
-	gw := conformanceGateway{logs: &logBuffer{}}
+	gw := conformanceGateway{logs: &testenv.LogBuffer{}}
 	cmd := gatewayCmd(t, b, cfg, gw.logs, "--listen", "127.0.0.1:0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -16,9 +16,9 @@ import (
 
 // connectArgs starts the gateway with extra flags and connects the Go SDK
 // client to it, negotiating 2025-11-25.
-func connectArgs(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, args ...string) (*mcp.ClientSession, *logBuffer) {
+func connectArgs(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, args ...string) (*mcp.ClientSession, *testenv.LogBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-client", Version: "1.0"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,24 +64,6 @@ func stdioServer(cmd string, args ...string) map[string]any {
 	return map[string]any{"command": cmd, "args": args}
 }
 
-// logBuffer collects the gateway's stderr for assertions and failure output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // gatewayCmd returns the command that runs the gateway on cfgPath.
 func gatewayCmd(t *testing.T, b bins, cfgPath string, logs io.Writer, args ...string) *exec.Cmd {
 	cmd := exec.Command(b.gateway, append([]string{"--mcp-json-path", cfgPath, "--log-level", "debug"}, args...)...)
@@ -93,16 +74,16 @@ func gatewayCmd(t *testing.T, b bins, cfgPath string, logs io.Writer, args ...st
 
 // connect starts the gateway and connects the Go SDK client to it,
 // negotiating 2025-11-25.
-func connect(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, roots ...*mcp.Root) (*mcp.ClientSession, *logBuffer) {
+func connect(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, roots ...*mcp.Root) (*mcp.ClientSession, *testenv.LogBuffer) {
 	t.Helper()
 	return connectWith(t, b, cfgPath, opts, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}, roots...)
 }
 
 // connectWith is connect with explicit session options (nil: the SDK's
 // defaults, which try the 2026-07-28 server/discover first).
-func connectWith(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, so *mcp.ClientSessionOptions, roots ...*mcp.Root) (*mcp.ClientSession, *logBuffer) {
+func connectWith(t *testing.T, b bins, cfgPath string, opts *mcp.ClientOptions, so *mcp.ClientSessionOptions, roots ...*mcp.Root) (*mcp.ClientSession, *testenv.LogBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-client", Version: "1.0"}, opts)
 	if len(roots) > 0 {
 		client.AddRoots(roots...)
@@ -154,13 +135,13 @@ type rawClient struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	out  *bufio.Reader
-	logs *logBuffer
+	logs *testenv.LogBuffer
 	msgs chan []byte
 }
 
 func startRaw(t *testing.T, b bins, cfgPath string, args ...string) *rawClient {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	cmd := gatewayCmd(t, b, cfgPath, logs, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {

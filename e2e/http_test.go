@@ -20,7 +20,7 @@ import (
 type httpGateway struct {
 	url  string // .../mcp
 	base string // http://host:port
-	logs *logBuffer
+	logs *testenv.LogBuffer
 	done chan error // the process's exit
 	sig  func(syscall.Signal)
 }
@@ -46,7 +46,7 @@ var servingLine = regexp.MustCompile(`msg="serving MCP over HTTP" url=(http://[^
 // and waits until it serves and is ready.
 func startHTTPGateway(t *testing.T, b bins, cfgPath string, args ...string) *httpGateway {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	cmd := gatewayCmd(t, b, cfgPath, logs, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

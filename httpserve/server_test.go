@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
 // echo answers with what it saw of the request, as JSON. The query tells
@@ -454,13 +456,8 @@ func TestStreamCancelsOnDisconnect(t *testing.T) {
 // TestPanicClosesOnlyItsConnection: a handler's panic is logged and ends
 // its connection; the server goes on.
 func TestPanicClosesOnlyItsConnection(t *testing.T) {
-	var logged bytes.Buffer
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logged.Write(b)
-	}), nil))
+	var logged testenv.LogBuffer
+	log := logged.Logger()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -476,15 +473,9 @@ func TestPanicClosesOnlyItsConnection(t *testing.T) {
 	if len(o.Answers) != 1 || o.Answers[0].Status != 200 {
 		t.Errorf("the next connection: %+v", o)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if !strings.Contains(logged.String(), "panic serving a request") || !strings.Contains(logged.String(), "asked to") {
 		t.Errorf("log: %s", logged.String())
 	}
 }
 
 func slogLogger(l *slog.Logger) *log.Logger { return slog.NewLogLogger(l.Handler(), slog.LevelError) }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

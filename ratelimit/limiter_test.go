@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
 const exampleRules = `[
@@ -216,38 +217,14 @@ func (f *fakeStore) set(err error) {
 	f.mu.Unlock()
 }
 
-// logBuffer collects log output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *logBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *logBuffer) count(s string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Count(w.b.String(), s)
-}
-
-func (w *logBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func newLogger(w *logBuffer) *slog.Logger {
+func newLogger(w *testenv.LogBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func TestLimiterStoreFailure(t *testing.T) {
 	for _, open := range []bool{false, true} {
 		t.Run(fmt.Sprint("failOpen=", open), func(t *testing.T) {
-			var logs logBuffer
+			var logs testenv.LogBuffer
 			fs := &fakeStore{open: open}
 			l, err := New(mustRules(t, exampleRules), fs, newLogger(&logs))
 			if err != nil {
@@ -267,7 +244,7 @@ func TestLimiterStoreFailure(t *testing.T) {
 					t.Fatalf("%+v\nwant %+v", d, want)
 				}
 			}
-			if n := logs.count(`msg="rate limiting: store unavailable`); n != 1 {
+			if n := logs.Count(`msg="rate limiting: store unavailable`); n != 1 {
 				t.Fatalf("outage logged %d times over 50 calls, want once:\n%s", n, logs.String())
 			}
 			fs.set(nil)
@@ -276,7 +253,7 @@ func TestLimiterStoreFailure(t *testing.T) {
 					t.Fatalf("after recovery: %+v", d)
 				}
 			}
-			if n := logs.count(`msg="rate limiting: store recovered`); n != 1 {
+			if n := logs.Count(`msg="rate limiting: store recovered`); n != 1 {
 				t.Fatalf("recovery logged %d times, want once:\n%s", n, logs.String())
 			}
 			if !strings.Contains(logs.String(), "calls=50") {
@@ -285,7 +262,7 @@ func TestLimiterStoreFailure(t *testing.T) {
 			// A new outage is logged again.
 			fs.set(ErrUnavailable)
 			l.Allow(ctx, dev, "everything", "everything__echo")
-			if n := logs.count(`msg="rate limiting: store unavailable`); n != 2 {
+			if n := logs.Count(`msg="rate limiting: store unavailable`); n != 2 {
 				t.Fatalf("second outage: logged %d times in total, want 2", n)
 			}
 		})
@@ -293,20 +270,20 @@ func TestLimiterStoreFailure(t *testing.T) {
 }
 
 func TestLimiterOutageRepeatsLog(t *testing.T) {
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	fs := &fakeStore{err: ErrUnavailable}
 	l, _ := New(mustRules(t, exampleRules), fs, newLogger(&logs))
 	l.logEvery = 0 // every failure is "logEvery later"
 	for range 3 {
 		l.Allow(ctx, dev, "everything", "everything__echo")
 	}
-	if n, m := logs.count(`msg="rate limiting: store unavailable`), logs.count(`msg="rate limiting: store still unavailable`); n != 1 || m != 2 {
+	if n, m := logs.Count(`msg="rate limiting: store unavailable`), logs.Count(`msg="rate limiting: store still unavailable`); n != 1 || m != 2 {
 		t.Fatalf("unavailable %d, still unavailable %d; want 1 and 2:\n%s", n, m, logs.String())
 	}
 }
 
 func TestLimiterCanceledContext(t *testing.T) {
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	fs := &fakeStore{}
 	l, _ := New(mustRules(t, exampleRules), fs, newLogger(&logs))
 	cctx, cancel := context.WithCancel(ctx)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 	"github.com/mcpgw/mcp-gateway/internal/testredis"
 )
 
@@ -21,7 +22,7 @@ func startRedis(tb testing.TB) *testredis.Server {
 	return testredis.Start(tb)
 }
 
-func newRedisLimiter(tb testing.TB, r *testredis.Server, rules string, cfg RedisConfig, logs *logBuffer) *Limiter {
+func newRedisLimiter(tb testing.TB, r *testredis.Server, rules string, cfg RedisConfig, logs *testenv.LogBuffer) *Limiter {
 	tb.Helper()
 	if cfg.URL == "" {
 		cfg.URL = r.URL()
@@ -196,7 +197,7 @@ func TestRedisOutage(t *testing.T) {
 	for _, open := range []bool{false, true} {
 		t.Run(fmt.Sprint("failOpen=", open), func(t *testing.T) {
 			r := startRedis(t)
-			var logs logBuffer
+			var logs testenv.LogBuffer
 			l := newRedisLimiter(t, r, `[{"tools": ["*"], "perHour": 3}]`, RedisConfig{FailOpen: open}, &logs)
 			l.logEvery = time.Hour // the test must not depend on how long it runs
 			for range 3 {
@@ -221,7 +222,7 @@ func TestRedisOutage(t *testing.T) {
 					t.Fatalf("outage call %d: %+v\nwant %+v", i, d, want)
 				}
 			}
-			if n := logs.count(`msg="rate limiting: store unavailable`); n != 1 {
+			if n := logs.Count(`msg="rate limiting: store unavailable`); n != 1 {
 				t.Fatalf("outage logged %d times over 30 calls, want once:\n%s", n, logs.String())
 			}
 
@@ -251,7 +252,7 @@ func TestRedisOutage(t *testing.T) {
 			if d := l.Allow(ctx, dev, "s", "s__t"); d.Allowed || d.Degraded || d.Rule != 0 || d.RetryAfter <= 0 {
 				t.Fatalf("after recovery, 4th call: %+v, want limited again", d)
 			}
-			if n := logs.count(`msg="rate limiting: store recovered`); n != 1 {
+			if n := logs.Count(`msg="rate limiting: store recovered`); n != 1 {
 				t.Fatalf("recovery logged %d times, want once:\n%s", n, logs.String())
 			}
 		})
@@ -263,7 +264,7 @@ func TestRedisOutage(t *testing.T) {
 // deadline is passed), and they are limited again once it resumes.
 func TestRedisFrozen(t *testing.T) {
 	r := startRedis(t)
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	l := newRedisLimiter(t, r, `[{"perHour": 2}]`, RedisConfig{}, &logs)
 	if d := l.Allow(ctx, dev, "s", ""); !d.Allowed {
 		t.Fatal(d)
@@ -305,7 +306,7 @@ func TestRedisFrozen(t *testing.T) {
 
 func TestRedisUnreachableAtStartup(t *testing.T) {
 	port := testredis.FreePort(t) // nothing listens there
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	st, err := NewRedisStore(RedisConfig{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}, newLogger(&logs))
 	if err != nil {
 		t.Fatalf("an unreachable server is not a configuration error: %v", err)
@@ -330,7 +331,7 @@ func TestRedisUnreachableAtStartup(t *testing.T) {
 
 func TestRedisCallerDeadline(t *testing.T) {
 	r := startRedis(t)
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	l := newRedisLimiter(t, r, `[{"perSecond": 1}]`, RedisConfig{}, &logs)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

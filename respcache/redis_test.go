@@ -5,38 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 	"github.com/mcpgw/mcp-gateway/internal/testredis"
 )
-
-// logBuffer collects log output, safely for concurrent writers.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *logBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *logBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func (w *logBuffer) count(s string) int { return strings.Count(w.String(), s) }
-
-func (w *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // changes records OnChange calls.
 type changes struct {
@@ -145,9 +121,9 @@ func TestRedisTooLarge(t *testing.T) {
 // Redis is back, values are stored and hit again.
 func TestRedisOutage(t *testing.T) {
 	r := testredis.Start(t)
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	var ch changes
-	s := newRedis(t, RedisOptions{URL: r.URL(), Prefix: "o:", Log: logs.logger(), OnChange: ch.record})
+	s := newRedis(t, RedisOptions{URL: r.URL(), Prefix: "o:", Log: logs.Logger(), OnChange: ch.record})
 	c := New(s)
 	loads := 0
 	load := func(context.Context) (Load, error) {
@@ -183,7 +159,7 @@ func TestRedisOutage(t *testing.T) {
 	if st.Errors < 30 || st.Errors > 60 || st.Hits != 1 {
 		t.Errorf("Stats during the outage %+v; want 30 to 60 errors", st)
 	}
-	if n := logs.count("response cache: redis unavailable"); n != 1 {
+	if n := logs.Count("response cache: redis unavailable"); n != 1 {
 		t.Fatalf("outage logged %d times over 30 calls, want once:\n%s", n, logs.String())
 	}
 	if got := ch.String(); got != "available=false err=true" {
@@ -198,7 +174,7 @@ func TestRedisOutage(t *testing.T) {
 		_, o := get()
 		return o == Hit
 	})
-	if n := logs.count("response cache: redis available again"); n != 1 {
+	if n := logs.Count("response cache: redis available again"); n != 1 {
 		t.Errorf("recovery logged %d times, want once:\n%s", n, logs.String())
 	}
 	if got := ch.String(); got != "available=false err=true; available=true err=false" {
@@ -229,8 +205,8 @@ func TestRedisFrozen(t *testing.T) {
 }
 
 func TestRedisUnreachableAtStartup(t *testing.T) {
-	var logs logBuffer
-	s := newRedis(t, RedisOptions{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", testredis.FreePort(t)), Log: logs.logger()})
+	var logs testenv.LogBuffer
+	s := newRedis(t, RedisOptions{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", testredis.FreePort(t)), Log: logs.Logger()})
 	if !strings.Contains(logs.String(), "redis not reachable at startup") {
 		t.Errorf("startup failure not logged:\n%s", logs.String())
 	}
@@ -246,8 +222,8 @@ func TestRedisUnreachableAtStartup(t *testing.T) {
 // outage.
 func TestRedisCallerCancelled(t *testing.T) {
 	r := testredis.Start(t)
-	var logs logBuffer
-	s := newRedis(t, RedisOptions{URL: r.URL(), Log: logs.logger()})
+	var logs testenv.LogBuffer
+	s := newRedis(t, RedisOptions{URL: r.URL(), Log: logs.Logger()})
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, _, err := s.Get(cctx, "k"); !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) {
