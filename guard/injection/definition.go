@@ -186,6 +186,26 @@ func (p *plainJSON) end() bool {
 	return p.i == len(p.raw)
 }
 
+// next reads what follows a member or an element: close, which ends the
+// container (end), or a comma before the next one; anything else is not
+// plain JSON (ok false).
+func (p *plainJSON) next(close byte) (end, ok bool) {
+	p.ws()
+	if p.i >= len(p.raw) {
+		return false, false
+	}
+	switch p.raw[p.i] {
+	case close:
+		p.i++
+		p.closed()
+		return true, true
+	case ',':
+		p.i++
+		return false, true
+	}
+	return false, false
+}
+
 func (p *plainJSON) value(depth int) bool {
 	p.ws()
 	if p.i >= len(p.raw) || depth > maxPlainDepth {
@@ -216,19 +236,9 @@ func (p *plainJSON) value(depth int) bool {
 			if !p.value(depth + 1) {
 				return false
 			}
-			p.ws()
-			if p.i >= len(p.raw) {
-				return false
+			if end, ok := p.next('}'); !ok || end {
+				return ok
 			}
-			if p.raw[p.i] == '}' {
-				p.i++
-				p.closed()
-				return true
-			}
-			if p.raw[p.i] != ',' {
-				return false
-			}
-			p.i++
 		}
 	case c == '[':
 		p.i++
@@ -245,19 +255,9 @@ func (p *plainJSON) value(depth int) bool {
 			if !p.value(depth + 1) {
 				return false
 			}
-			p.ws()
-			if p.i >= len(p.raw) {
-				return false
+			if end, ok := p.next(']'); !ok || end {
+				return ok
 			}
-			if p.raw[p.i] == ']' {
-				p.i++
-				p.closed()
-				return true
-			}
-			if p.raw[p.i] != ',' {
-				return false
-			}
-			p.i++
 		}
 	case c == '"':
 		return p.str()
