@@ -60,25 +60,7 @@ func keys(t testing.TB) *testKeySet {
 	return &testKeys
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *testenv.Clock { return testenv.NewClock(time.Now().Truncate(time.Second)) }
 
 // idp is an authorization server: metadata, a JWKS whose keys the test
 // changes, and an RFC 7662 introspection endpoint.
@@ -210,7 +192,7 @@ func (p *idp) set(f func(p *idp)) {
 // env is an Authenticator with OAuth against an idp, on a fake clock.
 type env struct {
 	idp  *idp
-	clk  *clock
+	clk  *testenv.Clock
 	logs *testenv.LogBuffer
 	a    *Authenticator
 }

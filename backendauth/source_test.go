@@ -165,17 +165,17 @@ func TestTokenReusedUntilNearExpiry(t *testing.T) {
 			a.set(behaviour{expiresIn: 3600})
 			clock := newFakeClock()
 			s := newSource(t, a.config(grant))
-			s.now = clock.now
+			s.now = clock.Now
 			v1 := mustAuthorize(t, s, "user")
 			// Refreshed 30s (maxRefreshMargin) before the hour is up.
-			clock.advance(time.Hour - maxRefreshMargin - time.Second)
+			clock.Advance(time.Hour - maxRefreshMargin - time.Second)
 			if v := mustAuthorize(t, s, "user"); v != v1 {
 				t.Errorf("token replaced before expiry: %q, then %q", v1, v)
 			}
 			if n := a.requests.Load(); n != 1 {
 				t.Errorf("%d token requests, want 1", n)
 			}
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			v2 := mustAuthorize(t, s, "user")
 			if v2 == v1 {
 				t.Error("token not replaced near expiry")
@@ -206,17 +206,17 @@ func TestCacheLifetime(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			a := newAS(t)
 			clock := newFakeClock()
-			c.b.clock = clock.now
+			c.b.clock = clock.Now
 			a.set(c.b)
 			s := newSource(t, a.config(GrantClientCredentials))
-			s.now = clock.now
+			s.now = clock.Now
 			v1 := mustAuthorize(t, s, "")
 			if c.fresh >= 0 {
-				clock.advance(c.fresh)
+				clock.Advance(c.fresh)
 				if v := mustAuthorize(t, s, ""); v != v1 || a.requests.Load() != 1 {
 					t.Errorf("after %s: token replaced (%d requests)", c.fresh, a.requests.Load())
 				}
-				clock.advance(c.stale - c.fresh)
+				clock.Advance(c.stale - c.fresh)
 			}
 			if v := mustAuthorize(t, s, ""); v == v1 || a.requests.Load() != 2 {
 				t.Errorf("after %s: token not replaced (%d requests)", c.stale, a.requests.Load())
@@ -231,16 +231,16 @@ func TestSubjectExpCapsCache(t *testing.T) {
 	a.set(behaviour{expiresIn: 3600})
 	clock := newFakeClock()
 	s := newSource(t, a.config(GrantTokenExchange))
-	s.now = clock.now
-	subject := testJWT(map[string]any{"sub": "alice", "exp": clock.now().Add(2 * time.Minute).Unix()})
+	s.now = clock.Now
+	subject := testJWT(map[string]any{"sub": "alice", "exp": clock.Now().Add(2 * time.Minute).Unix()})
 	opaque := "opaque-user-token"
 	v1 := mustAuthorize(t, s, subject)
 	o1 := mustAuthorize(t, s, opaque)
-	clock.advance(2*time.Minute - time.Second)
+	clock.Advance(2*time.Minute - time.Second)
 	if v := mustAuthorize(t, s, subject); v != v1 {
 		t.Error("exchanged token replaced before the subject expired")
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if v := mustAuthorize(t, s, subject); v == v1 {
 		t.Error("exchanged token used past the subject token's exp")
 	}
@@ -253,7 +253,7 @@ func TestSubjectExpCapsCache(t *testing.T) {
 
 	// An already expired subject is exchanged (the server decides) but
 	// the result is not cached.
-	expired := testJWT(map[string]any{"exp": clock.now().Add(-time.Minute).Unix()})
+	expired := testJWT(map[string]any{"exp": clock.Now().Add(-time.Minute).Unix()})
 	e1 := mustAuthorize(t, s, expired)
 	if e2 := mustAuthorize(t, s, expired); e2 == e1 {
 		t.Error("token for an expired subject was cached")

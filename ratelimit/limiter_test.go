@@ -29,7 +29,7 @@ func mustRules(t testing.TB, raw string) []Rule {
 	return rules
 }
 
-func newMemLimiter(t testing.TB, raw string, clk *fakeClock) (*Limiter, *MemoryStore) {
+func newMemLimiter(t testing.TB, raw string, clk *testenv.Clock) (*Limiter, *MemoryStore) {
 	t.Helper()
 	m := NewMemoryStoreWith(MemoryOptions{Now: clk.Now, SweepEvery: -1})
 	l, err := New(mustRules(t, raw), m, nil)

@@ -6,29 +6,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
-// fakeClock is a manually advanced clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+func newFakeClock() *testenv.Clock { return testenv.NewClock(time.Unix(1_700_000_000, 0)) }
 
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestMemory(clk *fakeClock, max int) *MemoryStore {
+func newTestMemory(clk *testenv.Clock, max int) *MemoryStore {
 	return NewMemoryStoreWith(MemoryOptions{MaxEntries: max, Now: clk.Now, SweepEvery: -1})
 }
 

@@ -9,28 +9,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpgw/mcp-gateway/internal/testenv"
 )
 
 var ctx = context.Background()
 
-// clock is a settable clock for TTL tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC))
 }
 
 // entry returns a key and value of exactly size bytes together.
